@@ -1,0 +1,64 @@
+// ESLint 9 flat config: typescript-eslint's strict type-checked rules everywhere, Prettier owns formatting.
+import js from '@eslint/js'
+import prettier from 'eslint-config-prettier'
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  {
+    ignores: ['**/dist/**', '**/node_modules/**', 'test/.cluster/**', 'test/cluster/**', '.ci/**', 'coverage/**'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  ...tseslint.configs.stylisticTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        projectService: {
+          allowDefaultProject: ['*.js', '*.mjs', '*.ts', 'packages/*/scripts/*.mjs', 'packages/cli/bin/*.js'],
+        },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Core is a library: it never prints, exits or reaches for child processes.
+    files: ['packages/core/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-console': 'error',
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'exit', message: 'Core never exits; throw a KtxError.' },
+        { object: 'process', property: 'env', message: 'Core never reads the environment; take an option.' },
+        { object: 'process', property: 'on', message: 'Signals belong to the CLI.' },
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'node:child_process', message: 'Core runs no subprocesses here.' },
+            { name: 'child_process', message: 'Core runs no subprocesses here.' },
+          ],
+          patterns: [{ group: ['@oclif/*'], message: 'Core must not depend on the CLI framework.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.test.ts', 'test/**/*.ts'],
+    rules: {
+      // Tests poke at handles and errors; the non-null assertions are the assertion.
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  prettier,
+)
