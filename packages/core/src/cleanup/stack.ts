@@ -1,0 +1,112 @@
+import { CleanupError, type ResourceRef, messageOf } from '../errors.js'
+
+/** One undo step: gets a signal that aborts when its timeout runs out. */
+export type UndoFn = (signal: AbortSignal) => Promise<void> | void
+
+/** Options for {@link CleanupStack.defer}. */
+export interface DeferOptions {
+  /** Overrides the stack's default per-step timeout. */
+  readonly timeoutMs?: number
+  /** What stays behind if this step fails; reported in {@link CleanupError.leftovers}. */
+  readonly leftover?: ResourceRef
+}
+
+/** Options for {@link CleanupStack}. */
+export interface CleanupStackOptions {
+  /** Per-step timeout unless the step sets its own. Default 10 000 ms. */
+  readonly stepTimeoutMs?: number
+  /** Called before each step runs. */
+  readonly onStep?: (name: string) => void
+  /** Called when a step fails or times out; the error is also collected. */
+  readonly onError?: (name: string, error: unknown) => void
+}
+
+interface Step {
+  readonly name: string
+  readonly fn: UndoFn
+  readonly timeoutMs: number
+  readonly leftover: ResourceRef | undefined
+}
+
+/**
+ * Undo registered at the moment of doing: `await create(); stack.defer('delete x', undo)`.
+ * {@link unwind} runs the steps last-in first-out, each bounded by its timeout; a failing step does
+ * not stop the rest. Failures are collected into one {@link CleanupError}.
+ */
+export class CleanupStack {
+  readonly #steps: Step[] = []
+  readonly #stepTimeoutMs: number
+  readonly #onStep: ((name: string) => void) | undefined
+  readonly #onError: ((name: string, error: unknown) => void) | undefined
+  #unwinding: Promise<void> | undefined
+
+  constructor(options: CleanupStackOptions = {}) {
+    this.#stepTimeoutMs = options.stepTimeoutMs ?? 10_000
+    this.#onStep = options.onStep
+    this.#onError = options.onError
+  }
+
+  /** Number of steps still to run. */
+  get size(): number {
+    return this.#steps.length
+  }
+
+  /** Registers an undo step. Steps deferred after {@link unwind} started run in that same unwind. */
+  defer(name: string, fn: UndoFn, options: DeferOptions = {}): void {
+    this.#steps.push({
+      name,
+      fn,
+      timeoutMs: options.timeoutMs ?? this.#stepTimeoutMs,
+      leftover: options.leftover,
+    })
+  }
+
+  /**
+   * Runs every step, newest first. Memoised: a second call returns the same promise.
+   * @throws CleanupError (`KTX_CLEANUP_INCOMPLETE`) listing each failed step and its leftover.
+   */
+  unwind(): Promise<void> {
+    this.#unwinding ??= this.#run()
+    return this.#unwinding
+  }
+
+  async #run(): Promise<void> {
+    const errors: unknown[] = []
+    const leftovers: ResourceRef[] = []
+    const failed: string[] = []
+    for (let step = this.#steps.pop(); step !== undefined; step = this.#steps.pop()) {
+      this.#onStep?.(step.name)
+      try {
+        await runBounded(step)
+      } catch (error) {
+        errors.push(error)
+        failed.push(step.name)
+        if (step.leftover) leftovers.push(step.leftover)
+        this.#onError?.(step.name, error)
+      }
+    }
+    if (errors.length > 0) {
+      const detail = failed.map((name, i) => `${name}: ${messageOf(errors[i])}`).join('; ')
+      throw new CleanupError(`Cleanup incomplete (${detail})`, errors, leftovers)
+    }
+  }
+}
+
+// A step that hangs must not hold up the rest of the teardown, so each one races its own timer.
+async function runBounded(step: Step): Promise<void> {
+  const controller = new AbortController()
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new Error(`"${step.name}" did not finish within ${step.timeoutMs} ms`)
+      controller.abort(error)
+      reject(error)
+    }, step.timeoutMs)
+    timer.unref()
+  })
+  try {
+    await Promise.race([Promise.resolve().then(() => step.fn(controller.signal)), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * `@ktx/core`: ktx as a library. Verbs return session handles; core never prints, exits or
+ * handles signals. Building blocks live in `@ktx/core/kube`, `@ktx/core/tunnel` and
+ * `@ktx/core/contract`.
+ */
+export { connect, type ConnectSession } from './modes/connect.js'
+export {
+  DEFAULTS,
+  DEFAULT_SHADOW_IMAGE,
+  type ConnectOptions,
+  type ListenOptions,
+  type ResolvedConnectOptions,
+  type Timeouts,
+  parsePort,
+  resolveConnectOptions,
+} from './options.js'
+export type { ProxyEndpoint, Session, SessionEnd } from './session.js'
+export type { EventHandler, SessionEvent, StepId } from './events.js'
+export { type LogFields, type Logger, noopLogger } from './logger.js'
+export {
+  CleanupError,
+  ConfigError,
+  ConflictError,
+  type ErrorCategory,
+  HostError,
+  KtxError,
+  type KtxErrorCode,
+  type KtxErrorOptions,
+  KubeApiError,
+  PermissionError,
+  type ResourceRef,
+  TimeoutError,
+  TunnelError,
+  UsageError,
+  exitCodeFor,
+  isKtxError,
+  messageOf,
+} from './errors.js'
+export { CleanupStack, type CleanupStackOptions, type DeferOptions, type UndoFn } from './cleanup/stack.js'
+export type { KubeOptions } from './kube/kubeconfig.js'
+export { MANAGED_SELECTOR } from './contract.js'

@@ -1,0 +1,128 @@
+import { V1MicroTime, type V1Lease, type V1OwnerReference } from '@kubernetes/client-node'
+
+import type { Logger } from '../logger.js'
+import type { Kube } from './client.js'
+import { sessionAnnotations, sessionLabels } from './labels.js'
+
+/** Options of {@link createSessionLease}. */
+export interface SessionLeaseOptions {
+  readonly name: string
+  readonly sessionId: string
+  readonly owner: string
+  /** Lease duration; renewed every third of it. */
+  readonly durationSeconds: number
+  readonly logger: Logger
+  /** Called when a renewal fails (the session keeps running; `clean` may reap it once expired). */
+  readonly onRenewFailed?: (error: unknown) => void
+  readonly signal?: AbortSignal
+}
+
+/**
+ * The session's `coordination.k8s.io/v1` Lease: the anchor every other ktx object of the session
+ * points at with an ownerReference, so deleting it garbage-collects them, and the heartbeat that
+ * tells `ktx clean` the session is alive. Needs {@link SessionLease.close} (stops renewing and
+ * deletes the lease).
+ */
+export interface SessionLease {
+  readonly name: string
+  readonly namespace: string
+  /** Reference to put in the `ownerReferences` of the session's objects. */
+  readonly ownerReference: V1OwnerReference
+  /** Stops renewing and deletes the lease (404 counts as done). */
+  close(signal?: AbortSignal): Promise<void>
+  /** Stops renewing only. */
+  stopRenewing(): void
+}
+
+/**
+ * Creates the lease and starts renewing it on an unref'd timer (it never keeps the process alive).
+ * @throws PermissionError / ConfigError (missing namespace) / TunnelError from the create call.
+ */
+export async function createSessionLease(kube: Kube, options: SessionLeaseOptions): Promise<SessionLease> {
+  const namespace = kube.namespace
+  const now = new V1MicroTime()
+  const body: V1Lease = {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: {
+      name: options.name,
+      namespace,
+      labels: sessionLabels(options.sessionId, 'session'),
+      annotations: sessionAnnotations(options.owner),
+    },
+    spec: {
+      holderIdentity: options.owner,
+      leaseDurationSeconds: options.durationSeconds,
+      acquireTime: now,
+      renewTime: now,
+    },
+  }
+  const created = await kube.call(
+    { verb: 'create', resource: 'leases', namespace },
+    (o) => kube.coordination.createNamespacedLease({ namespace, body }, o),
+    options.signal,
+  )
+  const uid = created.metadata?.uid ?? ''
+  const log = options.logger.child({ component: 'lease', lease: options.name })
+
+  let stopped = false
+  const renew = async (): Promise<void> => {
+    const current = await kube.call({ verb: 'get', resource: 'leases', namespace, name: options.name }, (o) =>
+      kube.coordination.readNamespacedLease({ name: options.name, namespace }, o),
+    )
+    current.spec = { ...current.spec, renewTime: new V1MicroTime() }
+    await kube.call({ verb: 'update', resource: 'leases', namespace, name: options.name }, (o) =>
+      kube.coordination.replaceNamespacedLease({ name: options.name, namespace, body: current }, o),
+    )
+    log.debug('Lease renewed')
+  }
+  const timer = setInterval(
+    () => {
+      if (stopped) return
+      renew().catch((error: unknown) => {
+        log.warn('Lease renewal failed', { error })
+        options.onRenewFailed?.(error)
+      })
+    },
+    Math.max(1_000, (options.durationSeconds * 1_000) / 3),
+  )
+  timer.unref()
+
+  const stopRenewing = (): void => {
+    stopped = true
+    clearInterval(timer)
+  }
+  return {
+    name: options.name,
+    namespace,
+    ownerReference: {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      name: options.name,
+      uid,
+    },
+    stopRenewing,
+    async close(signal) {
+      stopRenewing()
+      await deleteIgnoringMissing(() =>
+        kube.call(
+          { verb: 'delete', resource: 'leases', namespace, name: options.name },
+          (o) => kube.coordination.deleteNamespacedLease({ name: options.name, namespace }, o),
+          signal,
+        ),
+      )
+    },
+  }
+}
+
+/** Runs a delete call, treating "already gone" (404) as success. */
+export async function deleteIgnoringMissing(fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn()
+  } catch (error) {
+    // Gone already, or its whole namespace is: either way nothing is left to delete.
+    const { status, code } = error as { status?: unknown; code?: unknown }
+    if (status === 404 || code === 'KTX_KUBE_NAMESPACE_NOT_FOUND') return
+    throw error
+  }
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest'
+
+import { isKtxError } from './errors.js'
+import { DEFAULTS, parsePort, resolveConnectOptions } from './options.js'
+
+describe('resolveConnectOptions', () => {
+  it('fills defaults and freezes the result', () => {
+    const resolved = resolveConnectOptions({ owner: 'me@box' })
+    expect(resolved.mode).toBe('socks')
+    expect(resolved.image).toBe(DEFAULTS.image)
+    expect(resolved.socks).toEqual({ host: '127.0.0.1', port: 0 })
+    expect(resolved.http).toEqual({ host: '127.0.0.1', port: 0 })
+    expect(resolved.timeouts.podReadyMs).toBe(120_000)
+    expect(Object.isFrozen(resolved)).toBe(true)
+  })
+
+  it('keeps given values and ignores explicit undefined timeouts', () => {
+    const resolved = resolveConnectOptions({
+      image: 'localhost/ktx-shadow:dev',
+      socks: { port: 1080 },
+      http: { host: '0.0.0.0', port: 3128 },
+      timeouts: { podReadyMs: 5_000, sshHandshakeMs: undefined as unknown as number },
+    })
+    expect(resolved.image).toBe('localhost/ktx-shadow:dev')
+    expect(resolved.socks).toEqual({ host: '127.0.0.1', port: 1080 })
+    expect(resolved.http).toEqual({ host: '0.0.0.0', port: 3128 })
+    expect(resolved.timeouts.podReadyMs).toBe(5_000)
+    expect(resolved.timeouts.sshHandshakeMs).toBe(15_000)
+  })
+
+  it.each([
+    [{ socks: { port: 70_000 } }, 'socks.port'],
+    [{ http: { port: -1 } }, 'http.port'],
+    [{ image: ' ' }, 'Invalid image'],
+    [{ timeouts: { podReadyMs: 0 } }, 'timeouts.podReadyMs'],
+    [{ mode: 'tun' as unknown as 'socks' }, 'Unsupported connect mode'],
+    [{ leaseDurationSeconds: 3 }, 'leaseDurationSeconds'],
+  ])('rejects %j with a usage error', (input, text) => {
+    let caught: unknown
+    try {
+      resolveConnectOptions(input)
+    } catch (error) {
+      caught = error
+    }
+    expect(isKtxError(caught) && caught.code).toBe('KTX_OPTION_INVALID')
+    expect(isKtxError(caught) && caught.category).toBe('usage')
+    expect((caught as Error).message).toContain(text)
+  })
+})
+
+describe('parsePort', () => {
+  it('accepts numbers and digit strings in range', () => {
+    expect(parsePort('p', 0)).toBe(0)
+    expect(parsePort('p', '8080')).toBe(8080)
+    expect(parsePort('p', 65_535)).toBe(65_535)
+  })
+  it('rejects anything else', () => {
+    for (const bad of ['http', '1.5', 65_536, -1, Number.NaN, ''])
+      expect(() => parsePort('p', bad)).toThrow(/p must be/)
+  })
+})

@@ -1,0 +1,154 @@
+import type { EventHandler } from './events.js'
+import { UsageError } from './errors.js'
+import type { Kube, KubeOptions } from './kube/client.js'
+import { type Logger, noopLogger } from './logger.js'
+import { localOwner } from './util/identity.js'
+
+/** Named timeouts; each error that one of them causes names the option to change. */
+export interface Timeouts {
+  /** Shadow pod scheduled, pulled, started and Ready. Default 120 000. */
+  readonly podReadyMs: number
+  /** WebSocket port-forward upgrade and first bytes. Default 15 000. */
+  readonly portForwardMs: number
+  /** SSH handshake over the port-forward. Default 15 000. */
+  readonly sshHandshakeMs: number
+  /** One Kubernetes API request. Default 15 000. */
+  readonly kubeRequestMs: number
+  /** One teardown step (delete pod, delete lease, close a server). Default 20 000. */
+  readonly cleanupStepMs: number
+}
+
+/** The default image of the in-cluster agent. */
+export const DEFAULT_SHADOW_IMAGE = 'ghcr.io/ktx-dev/ktx-shadow:0.1.0'
+
+/** Defaults for every optional {@link ConnectOptions} field. */
+export const DEFAULTS = Object.freeze({
+  image: DEFAULT_SHADOW_IMAGE,
+  listenHost: '127.0.0.1',
+  socksPort: 0,
+  httpPort: 0,
+  leaseDurationSeconds: 60,
+  sshKeepaliveIntervalMs: 10_000,
+  timeouts: Object.freeze<Timeouts>({
+    podReadyMs: 120_000,
+    portForwardMs: 15_000,
+    sshHandshakeMs: 15_000,
+    kubeRequestMs: 15_000,
+    cleanupStepMs: 20_000,
+  }),
+})
+
+/** A local listener: host and port (0 picks a free port; the bound one is reported). */
+export interface ListenOptions {
+  readonly host?: string
+  readonly port?: number
+}
+
+/** Options of {@link connect}. Only `mode: 'socks'` exists so far. */
+export interface ConnectOptions {
+  /** `socks`: no root; a SOCKS5 and an HTTP proxy on this machine, DNS resolved in the cluster. */
+  readonly mode?: 'socks'
+  /** Kubeconfig/context/namespace to use, or a ready {@link Kube} client. */
+  readonly kube?: KubeOptions | Kube
+  /** Image of the shadow pod's agent. Default {@link DEFAULT_SHADOW_IMAGE}. */
+  readonly image?: string
+  /** The SOCKS5 listener. Default `127.0.0.1:0`. */
+  readonly socks?: ListenOptions
+  /** The HTTP proxy listener. Default `127.0.0.1:0`. */
+  readonly http?: ListenOptions
+  /** `user@host` recorded on cluster objects. Default: this process's user and host name. */
+  readonly owner?: string
+  /** Lease duration; the lease is renewed every third of it. Default 60. */
+  readonly leaseDurationSeconds?: number
+  readonly timeouts?: Partial<Timeouts>
+  /** Aborting during setup unwinds and rejects with the reason; after ready it closes the session. */
+  readonly signal?: AbortSignal
+  readonly logger?: Logger
+  readonly onEvent?: EventHandler
+}
+
+/** {@link ConnectOptions} with defaults filled in and values checked. */
+export interface ResolvedConnectOptions {
+  readonly mode: 'socks'
+  readonly kube: KubeOptions | Kube
+  readonly image: string
+  readonly socks: Required<ListenOptions>
+  readonly http: Required<ListenOptions>
+  readonly owner: string
+  readonly leaseDurationSeconds: number
+  readonly timeouts: Timeouts
+  readonly signal: AbortSignal | undefined
+  readonly logger: Logger
+  readonly onEvent: EventHandler
+}
+
+/**
+ * Validates and fills defaults. Pure apart from reading the local user/host name for `owner`.
+ * @throws UsageError (`KTX_OPTION_INVALID`) naming the bad option.
+ */
+export function resolveConnectOptions(options: ConnectOptions = {}): Readonly<ResolvedConnectOptions> {
+  const mode = options.mode ?? 'socks'
+  if ((mode as string) !== 'socks') {
+    throw new UsageError(`Unsupported connect mode "${mode as string}"`, {
+      suggestions: ['Use mode "socks" (the only mode so far).'],
+    })
+  }
+  const image = options.image ?? DEFAULTS.image
+  if (image.trim() === '' || /\s/.test(image)) {
+    throw new UsageError(`Invalid image "${image}"`, {
+      suggestions: ['Pass an image reference like repo/name:tag.'],
+    })
+  }
+  const timeouts = { ...DEFAULTS.timeouts, ...definedOnly(options.timeouts ?? {}) }
+  for (const [name, value] of Object.entries(timeouts)) {
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new UsageError(`timeouts.${name} must be a positive number of milliseconds, got ${String(value)}`)
+    }
+  }
+  const leaseDurationSeconds = options.leaseDurationSeconds ?? DEFAULTS.leaseDurationSeconds
+  if (!Number.isInteger(leaseDurationSeconds) || leaseDurationSeconds < 10) {
+    throw new UsageError(`leaseDurationSeconds must be an integer >= 10, got ${String(leaseDurationSeconds)}`)
+  }
+  return Object.freeze({
+    mode,
+    kube: options.kube ?? {},
+    image,
+    socks: resolveListen('socks', options.socks, DEFAULTS.socksPort),
+    http: resolveListen('http', options.http, DEFAULTS.httpPort),
+    owner: options.owner ?? localOwner(),
+    leaseDurationSeconds,
+    timeouts: Object.freeze(timeouts),
+    signal: options.signal,
+    logger: options.logger ?? noopLogger,
+    onEvent: options.onEvent ?? (() => undefined),
+  })
+}
+
+/**
+ * Checks a TCP port number given as an option or flag.
+ * @throws UsageError when it is not an integer in 0..65535.
+ */
+export function parsePort(name: string, value: unknown): number {
+  const port = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new UsageError(`${name} must be a port number from 0 to 65535, got ${JSON.stringify(value)}`, {
+      suggestions: [`Pick a free port for ${name}, or 0 to let the system choose one.`],
+    })
+  }
+  return port
+}
+
+function resolveListen(
+  name: string,
+  listen: ListenOptions | undefined,
+  port: number,
+): Required<ListenOptions> {
+  const host = listen?.host ?? DEFAULTS.listenHost
+  if (host.trim() === '') throw new UsageError(`${name}.host must not be empty`)
+  return Object.freeze({ host, port: parsePort(`${name}.port`, listen?.port ?? port) })
+}
+
+// exactOptionalPropertyTypes lets callers pass `{ x: undefined }`; that must not erase a default.
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+}

@@ -1,0 +1,34 @@
+/** How a session ended. */
+export interface SessionEnd {
+  readonly reason: 'closed' | 'destroyed' | 'failed'
+  /** Set when `reason` is `failed` (e.g. the tunnel died), or when close() left something behind. */
+  readonly error?: unknown
+}
+
+/** What every ktx session handle offers. */
+export interface Session extends AsyncDisposable {
+  /** Random id; also the `ktx.dev/session` label on the session's cluster objects. */
+  readonly id: string
+  readonly kind: 'connect'
+  readonly state: 'ready' | 'closing' | 'closed'
+  /** Namespace the session's objects live in. */
+  readonly namespace: string
+  /** Settles once, for any reason (close, destroy, a lost tunnel). Never rejects. */
+  readonly ended: Promise<SessionEnd>
+  /**
+   * Graceful teardown: stops local listeners, closes the tunnel and deletes every cluster object
+   * the session made. Idempotent (memoised).
+   * @throws CleanupError (`KTX_CLEANUP_INCOMPLETE`) listing what may be left.
+   */
+  close(): Promise<void>
+  /** Immediate teardown: sockets are destroyed now, cluster deletes are only started. */
+  destroy(reason?: unknown): void
+}
+
+/** Local proxy addresses. */
+export interface ProxyEndpoint {
+  readonly host: string
+  readonly port: number
+  /** `socks5h://…` or `http://…`. */
+  readonly url: string
+}

@@ -1,0 +1,185 @@
+import { type IncomingMessage, type ServerResponse, createServer, request as httpRequest } from 'node:http'
+import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+
+import type { Logger } from '../logger.js'
+import { dialErrorCode, type Dialer } from './dialer.js'
+import { type BoundAddress, SocketSet, closeServer, listen, urlHost } from './listener.js'
+import { joinStreams } from './pipe.js'
+
+/** Options of {@link startHttpProxy}. */
+export interface HttpProxyOptions {
+  readonly dialer: Dialer
+  /** Default `127.0.0.1`. */
+  readonly host?: string
+  /** Default 0 (any free port). */
+  readonly port?: number
+  readonly logger: Logger
+}
+
+/** A running HTTP proxy. Needs {@link HttpProxyServer.close}. */
+export interface HttpProxyServer extends BoundAddress, AsyncDisposable {
+  /** `http://host:port`, for `HTTP_PROXY` / `HTTPS_PROXY`. */
+  readonly url: string
+  readonly connections: number
+  close(): Promise<void>
+}
+
+// Headers that describe one hop and must not be forwarded (RFC 9110 §7.6.1), plus proxy-only ones.
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+])
+
+/**
+ * Starts an HTTP proxy: `CONNECT host:port` tunnels (any protocol, HTTPS included) and plain
+ * absolute-URI requests (`GET http://svc.ns/…`), both through `dial()`, so host names resolve in
+ * the cluster. Dial failures answer 502 (504 for timeouts) with the reason.
+ * @throws HostError `KTX_LISTEN_FAILED`.
+ */
+export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpProxyServer> {
+  const log = options.logger.child({ component: 'http-proxy' })
+  const sockets = new SocketSet()
+  const server = createServer({ noDelay: true }, (req, res) => {
+    forward(req, res, options.dialer, log)
+  })
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket)
+    socket.setNoDelay(true)
+  })
+  server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    tunnel(req, socket as Socket, head, options.dialer, log)
+  })
+  server.on('clientError', (_error, socket: Duplex) => {
+    socket.destroy()
+  })
+  const bound = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0, 'HTTP proxy')
+  const close = (): Promise<void> => {
+    server.closeAllConnections()
+    return closeServer(server, sockets)
+  }
+  return {
+    ...bound,
+    url: `http://${urlHost(bound.host)}:${bound.port}`,
+    get connections() {
+      return sockets.size
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  }
+}
+
+/** Splits `host:port` / `[v6]:port` (the CONNECT authority form). */
+export function parseAuthority(authority: string): { host: string; port: number } | undefined {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(authority)
+  if (!match) return undefined
+  const port = Number(match[3])
+  if (port < 1 || port > 65_535) return undefined
+  return { host: match[1] ?? match[2] ?? '', port }
+}
+
+function tunnel(req: IncomingMessage, socket: Socket, head: Buffer, dialer: Dialer, log: Logger): void {
+  socket.on('error', () => undefined)
+  const target = parseAuthority(req.url ?? '')
+  if (!target) {
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n', () => socket.destroy())
+    return
+  }
+  socket.pause()
+  dialer.dial(target.host, target.port).then(
+    (upstream) => {
+      if (socket.destroyed) {
+        upstream.destroy()
+        return
+      }
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+      if (head.length > 0) upstream.write(head)
+      joinStreams(socket, upstream)
+      socket.resume()
+    },
+    (error: unknown) => {
+      const { status, text } = failure(error)
+      log.debug('CONNECT failed', { target: req.url, status })
+      socket.end(
+        `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nktx: ${reason(error)}\n`,
+        () => socket.destroy(),
+      )
+    },
+  )
+}
+
+function forward(req: IncomingMessage, res: ServerResponse, dialer: Dialer, log: Logger): void {
+  let url: URL
+  try {
+    url = new URL(req.url ?? '')
+  } catch {
+    respond(res, 400, 'This is a proxy: send absolute-URI requests or CONNECT.')
+    return
+  }
+  if (url.protocol !== 'http:') {
+    respond(res, 400, `Only http: URLs can be proxied without CONNECT, got ${url.protocol}`)
+    return
+  }
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
+  const port = url.port === '' ? 80 : Number(url.port)
+  const headers: Record<string, string | string[]> = {}
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value
+  }
+  headers.connection = 'close'
+  dialer.dial(host, port).then(
+    (upstream) => {
+      const outgoing = httpRequest({
+        method: req.method ?? 'GET',
+        path: `${url.pathname}${url.search}`,
+        headers,
+        createConnection: () => upstream,
+      })
+      outgoing.on('response', (response) => {
+        const back: Record<string, string | string[]> = {}
+        for (const [name, value] of Object.entries(response.headers)) {
+          if (value !== undefined && !HOP_BY_HOP.has(name)) back[name] = value
+        }
+        res.writeHead(response.statusCode ?? 502, response.statusMessage, back)
+        response.pipe(res)
+      })
+      outgoing.on('error', (error) => {
+        log.debug('Forwarded request failed', { url: url.href, error: error.message })
+        if (!res.headersSent) respond(res, 502, reason(error))
+        else res.destroy()
+        upstream.destroy()
+      })
+      res.on('close', () => {
+        upstream.destroy()
+      })
+      req.pipe(outgoing)
+    },
+    (error: unknown) => {
+      const { status } = failure(error)
+      log.debug('Dial for request failed', { url: url.href, status })
+      respond(res, status, reason(error))
+    },
+  )
+}
+
+function respond(res: ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' })
+  res.end(`ktx: ${message}\n`)
+}
+
+function failure(error: unknown): { status: number; text: string } {
+  return dialErrorCode(error) === 'ETIMEDOUT'
+    ? { status: 504, text: 'Gateway Timeout' }
+    : { status: 502, text: 'Bad Gateway' }
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

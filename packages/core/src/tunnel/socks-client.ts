@@ -1,0 +1,106 @@
+import { type Socket, connect as netConnect, isIPv4, isIPv6 } from 'node:net'
+
+import { DialError } from './dialer.js'
+import { Reply } from './socks5-protocol.js'
+
+/** Options of {@link socks5Connect}. */
+export interface Socks5ConnectOptions {
+  readonly proxyHost: string
+  readonly proxyPort: number
+  /** Target host: an IP, or a name the proxy resolves. */
+  readonly host: string
+  readonly port: number
+  readonly signal?: AbortSignal
+}
+
+const REPLY_CODES: Readonly<Record<number, string>> = {
+  [Reply.generalFailure]: 'EPROTO',
+  [Reply.notAllowed]: 'EACCES',
+  [Reply.networkUnreachable]: 'ENETUNREACH',
+  [Reply.hostUnreachable]: 'EHOSTUNREACH',
+  [Reply.connectionRefused]: 'ECONNREFUSED',
+  [Reply.ttlExpired]: 'ETIMEDOUT',
+}
+
+/**
+ * Opens a TCP connection to `host:port` through a SOCKS5 proxy (no auth; names go to the proxy
+ * unresolved) and resolves with the connected socket, ready for application bytes.
+ * @throws DialError whose `code` mirrors the proxy's reply (ECONNREFUSED, EHOSTUNREACH, …).
+ */
+export function socks5Connect(options: Socks5ConnectOptions): Promise<Socket> {
+  const { host, port } = options
+  return new Promise<Socket>((resolve, reject) => {
+    const socket = netConnect({ host: options.proxyHost, port: options.proxyPort, noDelay: true })
+    let buffer = Buffer.alloc(0)
+    let stage: 'method' | 'reply' = 'method'
+    const fail = (error: Error): void => {
+      socket.destroy()
+      options.signal?.removeEventListener('abort', onAbort)
+      reject(error)
+    }
+    const onAbort = (): void => {
+      fail(options.signal?.reason as Error)
+    }
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    socket.once('error', fail)
+    socket.once('connect', () => {
+      socket.write(Buffer.from([5, 1, 0]))
+    })
+    const onData = (chunk: Buffer): void => {
+      buffer = Buffer.concat([buffer, chunk])
+      if (stage === 'method') {
+        if (buffer.length < 2) return
+        if (buffer[1] !== 0) {
+          fail(new DialError('SOCKS5 proxy refused the no-auth method', 'EPROTO'))
+          return
+        }
+        buffer = buffer.subarray(2)
+        stage = 'reply'
+        socket.write(encodeConnect(host, port))
+      }
+      if (buffer.length < 5) return
+      const atyp = buffer[3]
+      const length = atyp === 1 ? 10 : atyp === 4 ? 22 : 7 + (buffer[4] ?? 0)
+      if (buffer.length < length) return
+      const code = buffer[1] ?? Reply.generalFailure
+      if (code !== Reply.succeeded) {
+        fail(
+          new DialError(
+            `SOCKS5 connect to ${host}:${port} failed (reply ${code})`,
+            REPLY_CODES[code] ?? 'EPROTO',
+          ),
+        )
+        return
+      }
+      socket.removeListener('data', onData)
+      socket.removeListener('error', fail)
+      options.signal?.removeEventListener('abort', onAbort)
+      const rest = buffer.subarray(length)
+      if (rest.length > 0) socket.unshift(rest)
+      resolve(socket)
+    }
+    socket.on('data', onData)
+  })
+}
+
+function encodeConnect(host: string, port: number): Buffer {
+  const portBytes = Buffer.from([port >> 8, port & 0xff])
+  if (isIPv4(host))
+    return Buffer.concat([Buffer.from([5, 1, 0, 1, ...host.split('.').map(Number)]), portBytes])
+  if (isIPv6(host)) return Buffer.concat([Buffer.from([5, 1, 0, 4]), ipv6Bytes(host), portBytes])
+  const name = Buffer.from(host, 'utf8')
+  if (name.length > 255) throw new DialError(`host name too long: ${host}`, 'EINVAL')
+  return Buffer.concat([Buffer.from([5, 1, 0, 3, name.length]), name, portBytes])
+}
+
+function ipv6Bytes(address: string): Buffer {
+  const [head = '', tail = ''] = address.split('::')
+  const left = head === '' ? [] : head.split(':')
+  const right = address.includes('::') ? (tail === '' ? [] : tail.split(':')) : []
+  const groups = address.includes('::')
+    ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
+    : left
+  const out = Buffer.alloc(16)
+  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2))
+  return out
+}

@@ -1,0 +1,133 @@
+import { type Socket, createServer } from 'node:net'
+
+import type { Logger } from '../logger.js'
+import { dialErrorCode, type Dialer } from './dialer.js'
+import { type BoundAddress, SocketSet, closeServer, listen, urlHost } from './listener.js'
+import { joinStreams } from './pipe.js'
+import {
+  METHOD_NONE_ACCEPTABLE,
+  METHOD_NO_AUTH,
+  Reply,
+  SOCKS_VERSION,
+  encodeReply,
+  parseGreeting,
+  parseRequest,
+  replyForError,
+} from './socks5-protocol.js'
+
+/** Options of {@link startSocks5}. */
+export interface Socks5Options {
+  readonly dialer: Dialer
+  /** Default `127.0.0.1`. */
+  readonly host?: string
+  /** Default 0 (any free port; see {@link Socks5Server.port}). */
+  readonly port?: number
+  readonly logger: Logger
+}
+
+/** A running SOCKS5 server. Needs {@link Socks5Server.close}. */
+export interface Socks5Server extends BoundAddress, AsyncDisposable {
+  /** `socks5h://host:port`: the `h` says names are resolved by the proxy (in the cluster). */
+  readonly url: string
+  /** Client connections currently open. */
+  readonly connections: number
+  /** Stops listening and closes every open connection. */
+  close(): Promise<void>
+}
+
+/**
+ * Starts a SOCKS5 server (no auth, CONNECT). Each CONNECT becomes one `dial()` (an SSH channel), with
+ * the target name passed on unresolved so the cluster's DNS and search path apply. Failed dials get
+ * the matching reply code (refused 5, unknown host 4, …).
+ * @throws HostError `KTX_LISTEN_FAILED`.
+ */
+export async function startSocks5(options: Socks5Options): Promise<Socks5Server> {
+  const log = options.logger.child({ component: 'socks5' })
+  const sockets = new SocketSet()
+  const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    sockets.add(socket)
+    socket.setNoDelay(true)
+    handle(socket, options.dialer, log)
+  })
+  const bound = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0, 'SOCKS5 proxy')
+  const close = (): Promise<void> => closeServer(server, sockets)
+  return {
+    ...bound,
+    url: `socks5h://${urlHost(bound.host)}:${bound.port}`,
+    get connections() {
+      return sockets.size
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  }
+}
+
+// Reads the greeting and request from the socket as they arrive, then hands the socket to the tunnel.
+function handle(socket: Socket, dialer: Dialer, log: Logger): void {
+  let buffer = Buffer.alloc(0)
+  let stage: 'greeting' | 'request' | 'connecting' = 'greeting'
+  socket.on('error', (error) => {
+    log.debug('SOCKS client socket error', { error: error.message })
+  })
+  const onData = (chunk: Buffer): void => {
+    buffer = Buffer.concat([buffer, chunk])
+    if (stage === 'greeting') {
+      const greeting = parseGreeting(buffer)
+      if (greeting.kind === 'incomplete') return
+      if (greeting.kind === 'invalid' || !greeting.methods.includes(METHOD_NO_AUTH)) {
+        refuse(socket, Buffer.from([SOCKS_VERSION, METHOD_NONE_ACCEPTABLE]))
+        return
+      }
+      socket.write(Buffer.from([SOCKS_VERSION, METHOD_NO_AUTH]))
+      buffer = buffer.subarray(greeting.consumed)
+      stage = 'request'
+    }
+    if (stage === 'request') {
+      const request = parseRequest(buffer)
+      if (request.kind === 'incomplete') return
+      if (request.kind === 'invalid') {
+        refuse(socket, encodeReply(request.reply ?? Reply.generalFailure))
+        return
+      }
+      stage = 'connecting'
+      socket.removeListener('data', onData)
+      socket.pause()
+      const rest = buffer.subarray(request.consumed)
+      connect(socket, dialer, request.host, request.port, rest, log)
+    }
+  }
+  socket.on('data', onData)
+}
+
+function connect(
+  socket: Socket,
+  dialer: Dialer,
+  host: string,
+  port: number,
+  rest: Buffer,
+  log: Logger,
+): void {
+  dialer.dial(host, port).then(
+    (upstream) => {
+      if (socket.destroyed) {
+        upstream.destroy()
+        return
+      }
+      socket.write(encodeReply(Reply.succeeded))
+      if (rest.length > 0) upstream.write(rest)
+      joinStreams(socket, upstream)
+      socket.resume()
+    },
+    (error: unknown) => {
+      const code = dialErrorCode(error)
+      log.debug('SOCKS connect failed', { host, port, code })
+      if (!socket.destroyed) refuse(socket, encodeReply(replyForError(code)))
+    },
+  )
+}
+
+// The socket allows half-open; after a refusal nothing more can happen on it, so do not wait for
+// the client's FIN.
+function refuse(socket: Socket, reply: Buffer): void {
+  socket.end(reply, () => socket.destroy())
+}

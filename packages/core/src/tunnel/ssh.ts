@@ -1,0 +1,205 @@
+import type { Duplex } from 'node:stream'
+
+import { Client, type ClientChannel, type TcpConnectionDetails } from 'ssh2'
+
+import { errorCodeOfOpenFailure } from '../contract.js'
+import { TunnelError, messageOf } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { DialError, type Dialer } from './dialer.js'
+
+/** Options of {@link openSsh}. */
+export interface OpenSshOptions {
+  /** The transport: a port-forward stream, or a TCP socket in tests. */
+  readonly sock: Duplex
+  readonly username: string
+  /** OpenSSH private key (kept in memory only). */
+  readonly privateKey: string
+  /** Handshake + auth must finish within this. */
+  readonly readyTimeoutMs: number
+  /** SSH keepalive interval; three missed answers close the connection. Default 10 000. */
+  readonly keepaliveIntervalMs?: number
+  readonly signal?: AbortSignal
+  readonly logger: Logger
+}
+
+/** An incoming connection on a remote (`tcpip-forward`) listener. */
+export type ReverseConnectionHandler = (
+  details: TcpConnectionDetails,
+  accept: () => ClientChannel,
+  reject: () => void,
+) => void
+
+/**
+ * The session's one SSH connection. Every outbound TCP flow is a `direct-tcpip` channel on it;
+ * inbound flows come back as `forwarded-tcpip` channels. Needs {@link SshConnection.close}.
+ */
+export interface SshConnection extends Dialer, AsyncDisposable {
+  /** Settles when the connection is gone: `undefined` after close(), the error otherwise. */
+  readonly ended: Promise<Error | undefined>
+  /**
+   * Asks the agent to listen on `bindAddress:port` in the pod (port 0: any) and returns the bound
+   * port. Connections arrive at `onConnection` (one handler per connection).
+   */
+  forwardIn(bindAddress: string, port: number, onConnection: ReverseConnectionHandler): Promise<number>
+  /** Stops a remote listener. */
+  unforwardIn(bindAddress: string, port: number): Promise<void>
+  /** Ends the connection and waits for the transport to close. */
+  close(): Promise<void>
+  /** Tears the connection down at once. */
+  destroy(): void
+}
+
+/**
+ * Runs the SSH handshake over `sock` with key auth. Nagle is switched off
+ * (`setNoDelay`): with it on, every new channel waited ~40 ms for a delayed ACK.
+ * The host key is not pinned: the transport is already an authenticated API-server port-forward to
+ * a pod this session created, and the agent's host key is ephemeral.
+ * @throws TunnelError `KTX_SSH_HANDSHAKE` (auth refused, timeout, transport failure) or `signal.reason`.
+ */
+export function openSsh(options: OpenSshOptions): Promise<SshConnection> {
+  const { sock, logger } = options
+  const log = logger.child({ component: 'ssh' })
+  const client = new Client()
+  const reverseHandlers = new Map<string, ReverseConnectionHandler>()
+  let closing = false
+  let resolveEnded: (error: Error | undefined) => void = () => undefined
+  const ended = new Promise<Error | undefined>((resolve) => (resolveEnded = resolve))
+  let lastError: Error | undefined
+
+  client.on('error', (error) => {
+    lastError = error
+    log.debug('SSH error', { error: error.message })
+  })
+  client.on('close', () => {
+    resolveEnded(
+      closing
+        ? undefined
+        : new TunnelError(
+            'KTX_SSH_LOST',
+            `SSH connection to the shadow pod closed${lastError ? `: ${lastError.message}` : ''}`,
+            {
+              cause: lastError,
+              suggestions: ['The shadow pod or the port-forward went away; run the command again.'],
+            },
+          ),
+    )
+  })
+  client.on('tcp connection', (details, accept, reject) => {
+    const handler =
+      reverseHandlers.get(`${details.destIP}:${details.destPort}`) ??
+      reverseHandlers.get(`*:${details.destPort}`)
+    if (handler) handler(details, accept, reject)
+    else reject()
+  })
+
+  const connection: SshConnection = {
+    ended,
+    dial(host, port) {
+      return new Promise<Duplex>((resolve, reject) => {
+        client.forwardOut('127.0.0.1', 0, host, port, (error, channel) => {
+          if (error) {
+            reject(
+              new DialError(
+                `${host}:${port}: ${error.message}`,
+                errorCodeOfOpenFailure(descriptionOf(error)),
+                { cause: error },
+              ),
+            )
+            return
+          }
+          resolve(channel)
+        })
+      })
+    },
+    forwardIn(bindAddress, port, onConnection) {
+      return new Promise<number>((resolve, reject) => {
+        client.forwardIn(bindAddress, port, (error, bound) => {
+          if (error) {
+            reject(
+              new TunnelError(
+                'KTX_SSH_LOST',
+                `Remote listen on ${bindAddress}:${port} refused: ${error.message}`,
+                { cause: error },
+              ),
+            )
+            return
+          }
+          const actual = port === 0 ? bound : port
+          reverseHandlers.set(`${bindAddress}:${actual}`, onConnection)
+          reverseHandlers.set(`*:${actual}`, onConnection)
+          resolve(actual)
+        })
+      })
+    },
+    unforwardIn(bindAddress, port) {
+      return new Promise<void>((resolve, reject) => {
+        client.unforwardIn(bindAddress, port, (error) => {
+          reverseHandlers.delete(`${bindAddress}:${port}`)
+          reverseHandlers.delete(`*:${port}`)
+          if (error) reject(error)
+          else resolve()
+        })
+      })
+    },
+    async close() {
+      closing = true
+      client.end()
+      const timer = setTimeout(() => {
+        client.destroy()
+      }, 2_000)
+      timer.unref()
+      await ended
+      clearTimeout(timer)
+    },
+    destroy() {
+      closing = true
+      client.destroy()
+      sock.destroy()
+    },
+    async [Symbol.asyncDispose]() {
+      await connection.close()
+    },
+  }
+
+  return new Promise<SshConnection>((resolve, reject) => {
+    const onAbort = (): void => {
+      connection.destroy()
+      reject(options.signal?.reason as Error)
+    }
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    const fail = (error: unknown): void => {
+      options.signal?.removeEventListener('abort', onAbort)
+      connection.destroy()
+      reject(
+        new TunnelError(
+          'KTX_SSH_HANDSHAKE',
+          `SSH handshake with the shadow agent failed: ${messageOf(error)}`,
+          {
+            cause: error,
+            suggestions: ['Check that --image is a ktx shadow image of the same version as this ktx.'],
+          },
+        ),
+      )
+    }
+    client.once('ready', () => {
+      options.signal?.removeEventListener('abort', onAbort)
+      client.removeListener('error', fail)
+      client.setNoDelay(true)
+      resolve(connection)
+    })
+    client.once('error', fail)
+    client.connect({
+      sock,
+      username: options.username,
+      privateKey: options.privateKey,
+      readyTimeout: options.readyTimeoutMs,
+      keepaliveInterval: options.keepaliveIntervalMs ?? 10_000,
+      keepaliveCountMax: 3,
+      hostVerifier: () => true,
+    })
+  })
+}
+
+function descriptionOf(error: Error): string {
+  return error.message.replace(/^\(SSH\) Channel open failure: /, '')
+}
