@@ -63,7 +63,7 @@ kubectl() { "$KUBECTL" --kubeconfig "$STATE/admin.kubeconfig" "$@"; }
 # Shows the end of a component's log, so a failed wait says why.
 show_log_tail() {
   local f=$LOGS/$1.log
-  [ -f "$f" ] && { echo "---- last 40 lines of $f ----" >&2; tail -n 40 "$f" >&2; }
+  [ -f "$f" ] && { echo "---- last 15 lines of $f ----" >&2; tail -n 15 "$f" | cut -c1-400 >&2; }
 }
 
 # Polls a probe command until it succeeds: the probe observes readiness, the interval only paces it.
@@ -107,4 +107,13 @@ phase() { # title function
   log "phase: $1 ..."
   "$2"
   log "phase: $1 done in $((SECONDS - start))s"
+}
+
+# Writes stdin to a file only when the content differs: kube-proxy exits when its config file
+# changes under it, and an unchanged file keeps the run idempotent.
+write_if_changed() { # file
+  local tmp
+  tmp=$(mktemp)
+  cat >"$tmp"
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv "$tmp" "$1"; chmod 644 "$1"; fi
 }

@@ -52,7 +52,7 @@ start_controllers() {
 
 write_containerd_config() {
   mkdir -p "$STATE/containerd" /etc/cni/net.d "$STATE/certs.d"
-  cat >"$STATE/containerd/config.toml" <<TOML
+  write_if_changed "$STATE/containerd/config.toml" <<TOML
 version = 2
 root = "/var/lib/containerd"
 state = "/run/containerd"
@@ -65,6 +65,8 @@ state = "/run/containerd"
   disable_apparmor = true
   tolerate_missing_hugetlb_controller = true
   enable_selinux = false
+  # This VM's root lacks CAP_SYS_RESOURCE, so runc cannot lower oom_score_adj below containerd's own.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -81,7 +83,7 @@ state = "/run/containerd"
     config_path = "$STATE/certs.d"
 TOML
   # The bridge must exist in the CNI config before containerd starts, or the node stays NotReady.
-  cat >/etc/cni/net.d/10-ktx.conflist <<JSON
+  write_if_changed /etc/cni/net.d/10-ktx.conflist <<JSON
 {
   "cniVersion": "1.0.0",
   "name": "ktx-pods",
@@ -102,8 +104,8 @@ start_containerd() {
 }
 
 start_kubelet() {
-  printf 'nameserver 127.0.0.1\n' >"$STATE/kubelet-resolv.conf"
-  cat >"$STATE/kubelet.yaml" <<YAML
+  printf 'nameserver 127.0.0.1\n' | write_if_changed "$STATE/kubelet-resolv.conf"
+  write_if_changed "$STATE/kubelet.yaml" <<YAML
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: $NODE_IP
@@ -140,7 +142,7 @@ YAML
 }
 
 start_kube_proxy() {
-  cat >"$STATE/kube-proxy.yaml" <<YAML
+  write_if_changed "$STATE/kube-proxy.yaml" <<YAML
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: $STATE/kube-proxy.kubeconfig}
