@@ -41,7 +41,7 @@ for shim in $(pgrep -f 'containerd-shim-runc-v2 -namespace k8s.io'); do kill -9 
 
 grep -E ' (/var/lib/kubelet/|/run/containerd/|/run/netns/cni-)' /proc/mounts | awk '{print $2}' | sort -r |
   while read -r mount; do umount -l "$mount" 2>/dev/null; done
-for ns in $(ip netns list | awk '/^cni-/{print $1}'); do ip netns del "$ns"; done
+for ns in $(ip netns list 2>/dev/null | awk '/^cni-/{print $1}'); do ip netns del "$ns"; done
 ip link del ktx-cni0 2>/dev/null
 teardown_laptop
 for table in filter nat mangle raw; do

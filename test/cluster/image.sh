@@ -17,5 +17,5 @@ entrypoint=()
 [ $# -gt 0 ] && entrypoint=(--entrypoint "$@")
 python3 "$here/lib/oci_archive.py" "$name" "$rootfs" "$archive" "${entrypoint[@]}"
 ctr -a "$CONTAINERD_SOCK" -n k8s.io images import --all-platforms "$archive" >/dev/null
-ctr -a "$CONTAINERD_SOCK" -n k8s.io images ls -q | grep -qx "$name" || die "image $name was not found in containerd after import"
+ctr -a "$CONTAINERD_SOCK" -n k8s.io images ls -q | grep -x "$name" >/dev/null || die "image $name was not found in containerd after import"
 log "imported $name"

@@ -31,7 +31,7 @@ install_packages() {
     cmd=${entry%%:*} pkg=${entry#*:}
     command -v "$cmd" >/dev/null || needed+=("$pkg")
   done
-  [ -x /bin/busybox ] && /bin/busybox --list | grep -qx httpd || needed+=(busybox-static)
+  [ -x /bin/busybox ] && /bin/busybox --list | grep -x httpd >/dev/null || needed+=(busybox-static)
   [ -x /usr/lib/cni/bridge ] || needed+=(containernetworking-plugins)
   [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || needed+=(libc6-dev)
   [ ${#needed[@]} -eq 0 ] && return 0

@@ -1,7 +1,7 @@
 # The cluster's own images, built from local files and imported into containerd. Sourced by up.sh.
 # shellcheck shell=bash
 
-image_present() { ctr -a "$CONTAINERD_SOCK" -n k8s.io images ls -q | grep -qx "$1"; }
+image_present() { ctr -a "$CONTAINERD_SOCK" -n k8s.io images ls -q | grep -x "$1" >/dev/null; }
 
 import_rootfs() { # name rootfs entrypoint...
   image_present "$1" && return 0
