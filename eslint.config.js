@@ -5,7 +5,14 @@ import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'test/.cluster/**', 'test/cluster/**', '.ci/**', 'coverage/**'],
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'test/.cluster/**',
+      'test/cluster/**',
+      '.ci/**',
+      'coverage/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
@@ -15,12 +22,16 @@ export default tseslint.config(
       parserOptions: {
         projectService: {
           allowDefaultProject: ['*.js', '*.mjs', '*.ts', 'packages/*/scripts/*.mjs', 'packages/cli/bin/*.js'],
+          defaultProject: 'tsconfig.base.json',
         },
         tsconfigRootDir: import.meta.dirname,
       },
     },
     rules: {
-      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
       '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
       // @kubernetes/client-node types its plain JSON models as classes; object literals and spreads
       // are how everyone builds them, so these rules would flag every manifest.
@@ -64,6 +75,9 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      globals: { URL: 'readonly', process: 'readonly', console: 'readonly', import: 'readonly' },
+    },
   },
   prettier,
 )

@@ -8,8 +8,23 @@ export interface SessionKeyPair {
   readonly publicKey: string
 }
 
-/** Makes a fresh ed25519 key pair for one session. */
+/**
+ * Makes a fresh ed25519 key pair for one session.
+ *
+ * ssh2 1.17's generator drops a leading zero byte of the public key about once in a thousand keys,
+ * and its own parser then rejects the result ("Malformed OpenSSH private key"). So each pair is
+ * checked with the parser that will read it, and a bad one is simply made again.
+ */
 export function generateSessionKey(comment = 'ktx-session'): SessionKeyPair {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment })
-  return { privateKey: pair.private, publicKey: pair.public }
+  for (let attempt = 1; ; attempt++) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment })
+    if (isUsable(pair.private) && isUsable(pair.public))
+      return { privateKey: pair.private, publicKey: pair.public }
+    if (attempt >= 20) throw new Error('could not generate a usable ed25519 key pair')
+  }
+}
+
+function isUsable(key: string): boolean {
+  const parsed = ssh2.utils.parseKey(key)
+  return !(parsed instanceof Error) && !Array.isArray(parsed)
 }

@@ -1,0 +1,113 @@
+import type { Server as NetServer, Socket } from 'node:net'
+
+import ssh2, { type Connection } from 'ssh2'
+
+import { authenticate, parseAuthorizedKey } from './auth.js'
+import type { AgentConfig } from './config.js'
+import { openDirect } from './direct-tcpip.js'
+import { createHealthServer } from './health.js'
+import type { AgentLog } from './log.js'
+import { RemoteForwards } from './remote-forward.js'
+
+/** A running agent. */
+export interface Agent {
+  readonly sshPort: number
+  readonly healthPort: number
+  /** TCP sockets the agent holds open (targets and remote-forward peers), for leak checks. */
+  readonly openSockets: number
+  /** Stops both servers and drops every connection. */
+  close(): Promise<void>
+}
+
+/**
+ * Starts the in-pod agent: an SSH server on loopback that accepts only the session key and serves
+ * `direct-tcpip` (outbound) and `tcpip-forward` (inbound), plus the health endpoint. The host key
+ * is generated here and never stored.
+ */
+export async function startAgent(config: AgentConfig, log: AgentLog): Promise<Agent> {
+  const allowed = parseAuthorizedKey(config.authorizedKey)
+  const hostKey = generateHostKey()
+  const sockets = new Set<Socket>()
+  const clients = new Set<Connection>()
+  const track = (socket: Socket): void => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+  }
+  let sshListening = false
+
+  const server = new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
+    clients.add(client)
+    const forwards = new RemoteForwards(client, log, track)
+    client.on('authentication', (ctx) => {
+      authenticate(ctx, allowed)
+    })
+    client.on('ready', () => {
+      log('info', 'Client authenticated')
+      client.on('tcpip', (accept, reject, info) => {
+        openDirect(client, info, accept, reject, log, track)
+      })
+      client.on('request', (accept, reject, name, info) => {
+        if (name === 'tcpip-forward') forwards.listen(info, accept, reject)
+        else forwards.cancel(info, accept, reject)
+      })
+      client.on('session', (_accept, reject) => {
+        reject()
+      })
+    })
+    client.on('error', (error) => {
+      log('debug', 'SSH client error', { error: error.message })
+    })
+    client.on('close', () => {
+      clients.delete(client)
+      forwards.closeAll()
+      log('info', 'Client disconnected')
+    })
+  })
+  const sshServer = server as unknown as NetServer
+  const sshPort = await listen(sshServer, config.sshHost, config.sshPort)
+  sshListening = true
+  const health = createHealthServer(() => sshListening)
+  const healthPort = await listen(health, config.healthHost, config.healthPort)
+  log('info', 'Agent ready', { sshPort, healthPort })
+
+  return {
+    sshPort,
+    healthPort,
+    get openSockets() {
+      return sockets.size
+    },
+    async close() {
+      sshListening = false
+      for (const client of clients) client.end()
+      for (const socket of sockets) socket.destroy()
+      health.closeAllConnections()
+      await Promise.all([closeServer(sshServer), closeServer(health)])
+    },
+  }
+}
+
+// ssh2 1.17 sometimes (about 1 in 1000) generates an ed25519 key its own parser rejects; retry.
+function generateHostKey(): string {
+  for (let attempt = 1; ; attempt++) {
+    const key = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'ktx-agent' }).private
+    if (!(ssh2.utils.parseKey(key) instanceof Error)) return key
+    if (attempt >= 20) throw new Error('could not generate a usable host key')
+  }
+}
+
+function listen(server: NetServer, host: string, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen({ host, port }, () => {
+      server.removeListener('error', reject)
+      const address = server.address()
+      resolve(typeof address === 'object' && address ? address.port : port)
+    })
+  })
+}
+
+function closeServer(server: NetServer): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve())
+  })
+}

@@ -1,0 +1,4 @@
+/** The ktx in-cluster agent, as a library (for tests and the bundle entry). */
+export { type Agent, startAgent } from './agent.js'
+export { type AgentConfig, readAgentConfig } from './config.js'
+export { type AgentLog, jsonLog, silentLog } from './log.js'
