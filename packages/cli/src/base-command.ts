@@ -1,0 +1,66 @@
+import { Command, Errors } from '@oclif/core'
+import type { Logger, Session, SessionEvent } from '@ktx/core'
+
+import { stderrLogger } from './logger.js'
+import { EXIT_INTERRUPTED, Interrupted, renderError, renderEvent } from './render.js'
+
+/** What a command hands to core: logger, progress renderer and an abort signal tied to Ctrl+C. */
+export interface Runtime {
+  readonly logger: Logger
+  readonly onEvent: (event: SessionEvent) => void
+  readonly signal: AbortSignal
+}
+
+/**
+ * The one funnel of every ktx command: builds the runtime, holds a session until it ends, maps
+ * signals (first SIGINT/SIGTERM: graceful close; second: destroy and exit 130) and renders errors
+ * as `Error (CODE): message` plus "Try this:" with an exit code by category.
+ */
+export abstract class KtxCommand extends Command {
+  #session: Session | undefined
+  #signals = 0
+  readonly #abort = new AbortController()
+
+  protected runtime(debug: boolean): Runtime {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      this.#signals += 1
+      if (this.#signals === 1) {
+        if (this.#session) {
+          process.stderr.write('Disconnecting … (press Ctrl+C again to force)\n')
+          this.#session.close().catch(() => undefined)
+        } else {
+          this.#abort.abort(new Interrupted(signal))
+        }
+        return
+      }
+      this.#session?.destroy(new Interrupted(signal))
+      process.exit(EXIT_INTERRUPTED)
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    return {
+      logger: stderrLogger(debug),
+      onEvent: (event) => {
+        const line = renderEvent(event, debug)
+        if (line !== undefined) process.stderr.write(`${line}\n`)
+      },
+      signal: this.#abort.signal,
+    }
+  }
+
+  /** Waits until the session ends; a lost tunnel or an incomplete cleanup becomes the command's error. */
+  protected async hold(session: Session): Promise<void> {
+    this.#session = session
+    const end = await session.ended
+    if (end.reason === 'failed' || end.error !== undefined) throw end.error
+    process.stderr.write('Disconnected; everything ktx created was removed.\n')
+  }
+
+  protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
+    // oclif's own errors (bad flags, this.exit) keep oclif's rendering and exit codes.
+    if (error instanceof Errors.CLIError) return super.catch(error)
+    const { lines, exitCode } = renderError(error)
+    process.stderr.write(`${lines.join('\n')}\n`)
+    this.exit(exitCode)
+  }
+}

@@ -1,0 +1,48 @@
+import { isKtxError } from '@ktx/core'
+import { describe, expect, it } from 'vitest'
+
+import { toConnectOptions } from './flags.js'
+
+describe('toConnectOptions', () => {
+  it('leaves unset kube flags unset so the context namespace applies', () => {
+    expect(toConnectOptions({ mode: 'socks', socksPort: '0', httpPort: '0' })).toEqual({
+      mode: 'socks',
+      kube: {},
+      socks: { port: 0 },
+      http: { port: 0 },
+    })
+  })
+
+  it('maps every flag', () => {
+    expect(
+      toConnectOptions({
+        mode: 'socks',
+        kubeconfig: '/k',
+        context: 'dev',
+        namespace: 'team-a',
+        image: 'localhost/ktx-shadow:dev',
+        podCreationTimeout: 30,
+        socksPort: '1080',
+        httpPort: '3128',
+      }),
+    ).toEqual({
+      mode: 'socks',
+      kube: { kubeconfig: '/k', context: 'dev', namespace: 'team-a' },
+      image: 'localhost/ktx-shadow:dev',
+      socks: { port: 1080 },
+      http: { port: 3128 },
+      timeouts: { podReadyMs: 30_000 },
+    })
+  })
+
+  it('rejects a bad port as a usage error naming the flag', () => {
+    let caught: unknown
+    try {
+      toConnectOptions({ mode: 'socks', socksPort: 'abc', httpPort: '0' })
+    } catch (error) {
+      caught = error
+    }
+    expect(isKtxError(caught) && caught.category).toBe('usage')
+    expect((caught as Error).message).toContain('--socksPort')
+  })
+})

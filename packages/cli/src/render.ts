@@ -1,0 +1,84 @@
+import {
+  type ConnectSession,
+  type SessionEvent,
+  type StepId,
+  exitCodeFor,
+  isKtxError,
+  messageOf,
+} from '@ktx/core'
+
+/** Exit code for an interrupted run (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130
+
+/** Marks an abort caused by Ctrl+C / SIGTERM, so it renders as "Interrupted" and exits 130. */
+export class Interrupted extends Error {
+  constructor(signal: string) {
+    super(`Interrupted by ${signal}`)
+    this.name = 'Interrupted'
+  }
+}
+
+/** The lines (for stderr) and exit code for an error: `Error (CODE): message` and "Try this:". */
+export function renderError(error: unknown): { lines: string[]; exitCode: number } {
+  if (error instanceof Interrupted) return { lines: [error.message], exitCode: EXIT_INTERRUPTED }
+  if (isKtxError(error)) {
+    const lines = [`Error (${error.code}): ${error.message}`]
+    if (error.suggestions.length > 0) lines.push('Try this:', ...error.suggestions.map((s) => `  ${s}`))
+    return { lines, exitCode: exitCodeFor(error) }
+  }
+  return {
+    lines: [
+      `Error: ${messageOf(error)}`,
+      'This looks like a bug in ktx; please report it with the output of --debug.',
+    ],
+    exitCode: 1,
+  }
+}
+
+/** The summary printed once a socks session is ready: addresses and shell `export` lines. */
+export function renderReady(session: Pick<ConnectSession, 'socks' | 'http' | 'namespace' | 'pod'>): string[] {
+  return [
+    `Connected: shadow pod ${session.namespace}/${session.pod}`,
+    `SOCKS5 proxy: ${session.socks.url}`,
+    `HTTP proxy:   ${session.http.url}`,
+    '',
+    'To use it from a shell:',
+    `export ALL_PROXY=${session.socks.url}`,
+    `export HTTP_PROXY=${session.http.url}`,
+    `export HTTPS_PROXY=${session.http.url}`,
+    '',
+    'Press Ctrl+C to disconnect.',
+  ]
+}
+
+const STEP_TEXT: Readonly<Record<StepId, string>> = {
+  'kube.connect': 'Loading kubeconfig',
+  'lease.create': 'Creating session lease',
+  'shadow.create': 'Creating shadow pod',
+  'shadow.ready': 'Waiting for the shadow pod to be ready',
+  'port-forward.open': 'Opening port-forward',
+  'ssh.connect': 'Connecting SSH tunnel',
+  'socks.listen': 'Starting SOCKS5 proxy',
+  'http.listen': 'Starting HTTP proxy',
+  ready: 'Ready',
+}
+
+/** One progress line for an event, or undefined for events not worth a line at normal verbosity. */
+export function renderEvent(event: SessionEvent, debug: boolean): string | undefined {
+  switch (event.type) {
+    case 'step.start':
+      return `${STEP_TEXT[event.step]}${event.detail ? ` (${event.detail})` : ''} …`
+    case 'step.done':
+      return debug ? `${STEP_TEXT[event.step]}: done` : undefined
+    case 'step.fail':
+      return undefined
+    case 'tunnel.down':
+      return `Tunnel lost: ${messageOf(event.error)}`
+    case 'heartbeat.failed':
+      return debug ? `Lease renewal failed: ${messageOf(event.error)}` : undefined
+    case 'cleanup.step':
+      return `Cleaning up: ${event.name}`
+    case 'cleanup.failed':
+      return `Cleanup step failed: ${event.name}: ${messageOf(event.error)}`
+  }
+}
