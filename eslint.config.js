@@ -21,7 +21,14 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['*.js', '*.mjs', '*.ts', 'packages/*/scripts/*.mjs', 'packages/cli/bin/*.js'],
+          allowDefaultProject: [
+            '*.js',
+            '*.mjs',
+            '*.ts',
+            'packages/*/scripts/*.mjs',
+            'packages/cli/bin/*.js',
+            'test/e2e/fixtures/*.mjs',
+          ],
           defaultProject: 'tsconfig.base.json',
         },
         tsconfigRootDir: import.meta.dirname,

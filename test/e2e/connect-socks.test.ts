@@ -1,0 +1,288 @@
+/**
+ * `ktx connect --mode socks` against the real test cluster, run from the laptop network namespace
+ * (which reaches only the API server). First the negative control shows the laptop cannot reach
+ * the workload; then ktx makes it reachable by short name, `name.ns`, FQDN, ClusterIP and Pod IP,
+ * through the CLI and the library. Every exit path must leave no ktx object behind, and the
+ * session's private key must never reach the cluster.
+ */
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import {
+  type ClusterEnv,
+  type FixtureNamespace,
+  type WebWorkload,
+  createFixtureNamespace,
+  curlFromLaptop,
+  deployWeb,
+  inLaptop,
+  kubectl,
+  loadClusterEnv,
+} from '../harness/cluster.js'
+import { ktxLeftovers, runKtxConnect, spawnInLaptop, startKtxConnect } from '../harness/ktx.js'
+
+const env: ClusterEnv = loadClusterEnv()
+const importImage = fileURLToPath(
+  new URL('../../packages/shadow-image/scripts/import-local.sh', import.meta.url),
+)
+const libraryScript = fileURLToPath(new URL('./fixtures/library-connect.mjs', import.meta.url))
+let ns: FixtureNamespace
+let web: WebWorkload
+
+function curlSocks(port: number, url: string) {
+  return inLaptop(env, 'curl', ['-sS', '--max-time', '10', '--socks5-hostname', `127.0.0.1:${port}`, url], {
+    timeoutMs: 20_000,
+  })
+}
+
+beforeAll(async () => {
+  // The image must carry the agent bundle of this build.
+  await promisify(execFile)('bash', [importImage], { timeout: 120_000 })
+  ns = await createFixtureNamespace(env, 'socks')
+  web = await deployWeb(env, ns.name, 'web', { body: `socks e2e page ${ns.name}` })
+  expect(await ktxLeftovers(env)).toEqual([])
+})
+
+afterAll(async () => {
+  await ns.close()
+})
+
+describe('negative control: the laptop alone', () => {
+  it('cannot reach the Pod IP, the ClusterIP or the DNS name', async () => {
+    for (const url of [
+      `http://${web.podIPs[0]}:8080/`,
+      `http://${web.clusterIP}/`,
+      `http://web.${ns.name}/`,
+    ]) {
+      const result = await curlFromLaptop(env, url)
+      expect(result.code, url).not.toBe(0)
+      expect(result.stdout, url).toBe('')
+    }
+  })
+})
+
+describe('ktx connect --mode socks (CLI)', () => {
+  it('reaches the Service by short name, name.ns, FQDN, ClusterIP and Pod IP; SIGINT removes everything', async () => {
+    const ktx = startKtxConnect(env, ['-n', ns.name, '--image', env.SHADOW_IMAGE])
+    try {
+      const { socksPort, httpUrl } = await ktx.ready
+      const targets = [
+        'http://web/',
+        `http://web.${ns.name}/`,
+        `http://web.${ns.name}.svc.cluster.local/`,
+        `http://${web.clusterIP}/`,
+        `http://${web.podIPs[0]}:8080/`,
+      ]
+      for (const url of targets) {
+        const result = await curlSocks(socksPort, url)
+        expect(result.stderr, url).toBe('')
+        expect(result.stdout.trim(), url).toBe(web.body)
+      }
+      const viaHttp = await inLaptop(env, 'curl', [
+        '-sS',
+        '--max-time',
+        '10',
+        '-x',
+        httpUrl,
+        `http://web.${ns.name}/`,
+      ])
+      expect(viaHttp.stdout.trim()).toBe(web.body)
+      const viaConnect = await inLaptop(env, 'curl', [
+        '-sS',
+        '--max-time',
+        '10',
+        '-p',
+        '-x',
+        httpUrl,
+        `http://web.${ns.name}/`,
+      ])
+      expect(viaConnect.stdout.trim()).toBe(web.body)
+
+      // While connected: the shadow pod is labelled and owned by the session Lease, and carries
+      // only the public key.
+      const pods = JSON.parse(
+        await kubectl(env, ['-n', ns.name, 'get', 'pods', '-l', 'ktx.dev/role=shadow', '-o', 'json']),
+      ) as {
+        items: {
+          metadata: { labels: Record<string, string>; ownerReferences?: { kind: string }[] }
+          spec: unknown
+        }[]
+      }
+      expect(pods.items).toHaveLength(1)
+      const pod = pods.items[0]!
+      expect(pod.metadata.labels['app.kubernetes.io/managed-by']).toBe('ktx')
+      expect(pod.metadata.ownerReferences?.[0]?.kind).toBe('Lease')
+      const podJson = JSON.stringify(pod)
+      expect(podJson).toMatch(/"KTX_AUTHORIZED_KEY","value":"ssh-ed25519 /)
+      expect(podJson).not.toMatch(/PRIVATE KEY/)
+      for (const kind of ['configmaps', 'secrets']) {
+        const all = await kubectl(env, ['get', kind, '-A', '-o', 'json'])
+        expect(all, kind).not.toMatch(/OPENSSH PRIVATE KEY|BEGIN PRIVATE KEY/)
+      }
+    } finally {
+      ktx.child.kill('SIGINT')
+    }
+    const result = await ktx.exited
+    expect(result.stderr).toContain('Disconnected')
+    expect(result.code).toBe(0)
+    expect(await ktxLeftovers(env)).toEqual([])
+  })
+
+  it('ends with a clear error and removes everything when the shadow pod is deleted under it', async () => {
+    const ktx = startKtxConnect(env, ['-n', ns.name, '--image', env.SHADOW_IMAGE])
+    await ktx.ready
+    await kubectl(env, ['-n', ns.name, 'delete', 'pods', '-l', 'ktx.dev/role=shadow', '--wait=false'])
+    const result = await ktx.exited
+    expect(result.code).toBe(7)
+    expect(result.stderr).toMatch(/Error \(KTX_(SSH|PORT_FORWARD)_LOST\)/)
+    expect(await ktxLeftovers(env)).toEqual([])
+  })
+})
+
+describe('connect() as a library', () => {
+  it('fetches through the dispatcher and the http.Agent, and `await using` cleans up', async () => {
+    const child = spawnInLaptop(env, libraryScript, [ns.name, env.SHADOW_IMAGE, `http://web.${ns.name}/`])
+    let stdout = ''
+    let stderr = ''
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+    const [first, second] = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(first).toMatchObject({ status: 200, fetched: `${web.body}\n`, agentBody: `${web.body}\n` })
+    expect(second).toEqual({ closed: first!.id })
+    expect(await ktxLeftovers(env)).toEqual([])
+  })
+})
+
+describe('bad input fails clearly and leaves nothing behind', () => {
+  it('an unknown context lists the available ones (exit 3)', async () => {
+    const result = await runKtxConnect(env, ['--context', 'no-such-context'])
+    expect(result.code).toBe(3)
+    expect(result.stderr).toMatch(/Error \(KTX_KUBE_CONTEXT_NOT_FOUND\): Context "no-such-context" not found/)
+    expect(result.stderr).toMatch(/available contexts: \S+/)
+    expect(await ktxLeftovers(env)).toEqual([])
+  })
+
+  it('a missing namespace (exit 3)', async () => {
+    const result = await runKtxConnect(env, ['-n', 'no-such-namespace-ktx', '--image', env.SHADOW_IMAGE])
+    expect(result.code).toBe(3)
+    expect(result.stderr).toContain(
+      'Error (KTX_KUBE_NAMESPACE_NOT_FOUND): Namespace "no-such-namespace-ktx" does not exist',
+    )
+    expect(await ktxLeftovers(env)).toEqual([])
+  })
+
+  it('an RBAC denial names the verb and resource (exit 4)', async () => {
+    const kubeconfig = await limitedKubeconfig(ns.name)
+    const result = await runKtxConnect(env, ['-n', ns.name, '--image', env.SHADOW_IMAGE], {
+      KUBECONFIG: kubeconfig,
+    })
+    expect(result.code).toBe(4)
+    expect(result.stderr).toMatch(
+      /Error \(KTX_KUBE_FORBIDDEN\): Not allowed to create pods in namespace "socks-/,
+    )
+    expect(result.stderr).toContain('kubectl auth can-i create pods')
+    expect(await ktxLeftovers(env)).toEqual([])
+  })
+
+  it('an unreachable API server (exit 7)', async () => {
+    const kubeconfig = rewriteServer(env.KUBECONFIG_LAPTOP, 'https://127.0.0.1:1')
+    const result = await runKtxConnect(env, ['--image', env.SHADOW_IMAGE], { KUBECONFIG: kubeconfig })
+    expect(result.code).toBe(7)
+    expect(result.stderr).toContain(
+      'Error (KTX_KUBE_UNREACHABLE): API server unreachable at https://127.0.0.1:1',
+    )
+    expect(await ktxLeftovers(env)).toEqual([])
+  })
+
+  it('an image that cannot be pulled names the image and pod (exit 6)', async () => {
+    const image = 'localhost/ktx-no-such-image:v0'
+    const result = await runKtxConnect(env, ['-n', ns.name, '--image', image, '--podCreationTimeout', '90'])
+    expect(result.code).toBe(6)
+    expect(result.stderr).toMatch(
+      /Error \(KTX_SHADOW_IMAGE_PULL\): Shadow pod socks-\w+\/ktx-shadow-\w+ cannot get image "localhost\/ktx-no-such-image:v0"/,
+    )
+    expect(await ktxLeftovers(env)).toEqual([])
+  })
+
+  it('an image that is not a ktx agent exits and is reported (exit 6)', async () => {
+    const result = await runKtxConnect(env, [
+      '-n',
+      ns.name,
+      '--image',
+      env.BUSYBOX_IMAGE,
+      '--podCreationTimeout',
+      '60',
+    ])
+    expect(result.code).toBe(6)
+    expect(result.stderr).toMatch(/Error \(KTX_SHADOW_(CRASHED|NOT_READY)\): Shadow pod/)
+    expect(result.stderr).toContain(env.BUSYBOX_IMAGE)
+    expect(await ktxLeftovers(env)).toEqual([])
+  })
+})
+
+/** A kubeconfig for a ServiceAccount that may manage leases but not create pods. */
+async function limitedKubeconfig(namespace: string): Promise<string> {
+  const manifest = `
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: limited, namespace: ${namespace}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: leases-only, namespace: ${namespace}}
+rules:
+- apiGroups: [coordination.k8s.io]
+  resources: [leases]
+  verbs: [create, get, update, delete]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: limited-leases, namespace: ${namespace}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: leases-only}
+subjects: [{kind: ServiceAccount, name: limited, namespace: ${namespace}}]
+`
+  await kubectl(env, ['apply', '-f', '-'], manifest)
+  const token = (await kubectl(env, ['-n', namespace, 'create', 'token', 'limited', '--duration=10m'])).trim()
+  const ca = (
+    await kubectl(env, [
+      'config',
+      'view',
+      '--raw',
+      '--minify',
+      '-o',
+      'jsonpath={.clusters[0].cluster.certificate-authority-data}',
+    ])
+  ).trim()
+  const file = join(mkdtempSync(join(tmpdir(), 'ktx-limited-')), 'kubeconfig')
+  writeFileSync(
+    file,
+    `apiVersion: v1
+kind: Config
+current-context: limited
+clusters: [{name: test, cluster: {server: "${env.CLUSTER_API_SERVER}", certificate-authority-data: "${ca}"}}]
+users: [{name: limited, user: {token: "${token}"}}]
+contexts: [{name: limited, context: {cluster: test, user: limited, namespace: ${namespace}}}]
+`,
+  )
+  return file
+}
+
+/** A copy of a kubeconfig whose server URLs point at `server`. */
+function rewriteServer(source: string, server: string): string {
+  const text = readFileSync(source, 'utf8').replace(/server: \S+/g, `server: ${server}`)
+  const file = join(mkdtempSync(join(tmpdir(), 'ktx-unreachable-')), 'kubeconfig')
+  writeFileSync(file, text)
+  return file
+}

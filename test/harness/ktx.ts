@@ -1,0 +1,100 @@
+/**
+ * Runs ktx the way a user on the "laptop" would: the CLI (or a library script) as a child process
+ * inside the laptop network namespace, with KUBECONFIG pointing at the laptop's kubeconfig.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+import { MANAGED_SELECTOR } from '@ktx/core/contract'
+
+import { type ClusterEnv, kubectl } from './cluster.js'
+
+export const KTX_BIN = fileURLToPath(new URL('../../packages/cli/bin/run.js', import.meta.url))
+
+export interface ProcessResult {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+export interface RunningKtx {
+  readonly child: ChildProcess
+  /** Settles with the proxies once ktx printed its export lines; rejects if it exits first. */
+  readonly ready: Promise<{ socksUrl: string; socksPort: number; httpUrl: string; httpPort: number }>
+  readonly exited: Promise<ProcessResult>
+  readonly output: () => { stdout: string; stderr: string }
+}
+
+/** Starts `node <script> ...args` in the laptop namespace with the laptop kubeconfig. */
+export function spawnInLaptop(
+  env: ClusterEnv,
+  script: string,
+  args: readonly string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): ChildProcess {
+  return spawn('ip', ['netns', 'exec', env.LAPTOP_NETNS, process.execPath, script, ...args], {
+    env: { ...process.env, KUBECONFIG: env.KUBECONFIG_LAPTOP, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+}
+
+/** Starts `ktx connect --mode socks …` in the laptop namespace. */
+export function startKtxConnect(
+  env: ClusterEnv,
+  args: readonly string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): RunningKtx {
+  const child = spawnInLaptop(env, KTX_BIN, ['connect', '--mode', 'socks', ...args], extraEnv)
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const exited = new Promise<ProcessResult>((resolve) => {
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
+  })
+  const ready = new Promise<{ socksUrl: string; socksPort: number; httpUrl: string; httpPort: number }>(
+    (resolve, reject) => {
+      const check = (): void => {
+        const socks = /^export ALL_PROXY=(socks5h:\/\/127\.0\.0\.1:(\d+))$/m.exec(stdout)
+        const http = /^export HTTP_PROXY=(http:\/\/127\.0\.0\.1:(\d+))$/m.exec(stdout)
+        if (socks && http) {
+          resolve({
+            socksUrl: socks[1]!,
+            socksPort: Number(socks[2]),
+            httpUrl: http[1]!,
+            httpPort: Number(http[2]),
+          })
+        }
+      }
+      child.stdout!.on('data', check)
+      void exited.then((result) =>
+        reject(new Error(`ktx exited (${String(result.code)}) before ready:\n${result.stderr}`)),
+      )
+    },
+  )
+  ready.catch(() => undefined)
+  return { child, ready, exited, output: () => ({ stdout, stderr }) }
+}
+
+/** Runs `ktx connect` expecting it to fail; resolves with its exit and output. */
+export async function runKtxConnect(
+  env: ClusterEnv,
+  args: readonly string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<ProcessResult> {
+  const running = startKtxConnect(env, args, extraEnv)
+  const timer = setTimeout(() => running.child.kill('SIGKILL'), 150_000)
+  try {
+    return await running.exited
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Every object in the cluster labelled as managed by ktx, as `kind/name` lines (empty = none). */
+export async function ktxLeftovers(env: ClusterEnv): Promise<string[]> {
+  const kinds = 'pods,leases.coordination.k8s.io,configmaps,secrets,services,deployments,serviceaccounts'
+  const out = await kubectl(env, ['get', kinds, '-A', '-l', MANAGED_SELECTOR, '-o', 'name'])
+  return out.split('\n').filter((line) => line.trim() !== '')
+}
