@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import {
   type ClusterEnv,
@@ -134,6 +134,21 @@ describe('ktx connect --mode socks (CLI)', () => {
     expect(await ktxLeftovers(env)).toEqual([])
   })
 
+  it('works with a bearer-token ServiceAccount that has just the rights ktx needs', async () => {
+    const kubeconfig = await serviceAccountKubeconfig(ns.name, 'ktx-user', `${LEASES_RULE}\n${PODS_RULES}`)
+    // No -n: the namespace comes from the kubeconfig context.
+    const ktx = startKtxConnect(env, ['--image', env.SHADOW_IMAGE], { KUBECONFIG: kubeconfig })
+    try {
+      const { socksPort } = await ktx.ready
+      const result = await curlSocks(socksPort, 'http://web/')
+      expect(result.stdout.trim()).toBe(web.body)
+    } finally {
+      ktx.child.kill('SIGINT')
+    }
+    expect((await ktx.exited).code).toBe(0)
+    expect(await ktxLeftovers(env)).toEqual([])
+  })
+
   it('ends with a clear error and removes everything when the shadow pod is deleted under it', async () => {
     const ktx = startKtxConnect(env, ['-n', ns.name, '--image', env.SHADOW_IMAGE])
     await ktx.ready
@@ -141,6 +156,19 @@ describe('ktx connect --mode socks (CLI)', () => {
     const result = await ktx.exited
     expect(result.code).toBe(7)
     expect(result.stderr).toMatch(/Error \(KTX_(SSH|PORT_FORWARD)_LOST\)/)
+    expect(await ktxLeftovers(env)).toEqual([])
+  })
+  it('a Ctrl+C during setup unwinds what was made and exits 130', async () => {
+    // An image that never arrives keeps the session in "waiting for the shadow pod".
+    const ktx = startKtxConnect(env, ['-n', ns.name, '--image', 'localhost/ktx-never-pulled:v0'])
+    await vi.waitFor(() => expect(ktx.output().stderr).toContain('Waiting for the shadow pod'), {
+      timeout: 30_000,
+      interval: 100,
+    })
+    ktx.child.kill('SIGINT')
+    const result = await ktx.exited
+    expect(result.code).toBe(130)
+    expect(result.stderr).toContain('Interrupted by SIGINT')
     expect(await ktxLeftovers(env)).toEqual([])
   })
 })
@@ -184,7 +212,7 @@ describe('bad input fails clearly and leaves nothing behind', () => {
   })
 
   it('an RBAC denial names the verb and resource (exit 4)', async () => {
-    const kubeconfig = await limitedKubeconfig(ns.name)
+    const kubeconfig = await serviceAccountKubeconfig(ns.name, 'leases-only', LEASES_RULE)
     const result = await runKtxConnect(env, ['-n', ns.name, '--image', env.SHADOW_IMAGE], {
       KUBECONFIG: kubeconfig,
     })
@@ -232,29 +260,37 @@ describe('bad input fails clearly and leaves nothing behind', () => {
   })
 })
 
-/** A kubeconfig for a ServiceAccount that may manage leases but not create pods. */
-async function limitedKubeconfig(namespace: string): Promise<string> {
+const LEASES_RULE = `- apiGroups: [coordination.k8s.io]
+  resources: [leases]
+  verbs: [create, get, update, delete]`
+const PODS_RULES = `- apiGroups: ['']
+  resources: [pods]
+  verbs: [create, get, list, watch, delete]
+- apiGroups: ['']
+  resources: [pods/portforward]
+  verbs: [create, get]`
+
+/** A token kubeconfig for a new ServiceAccount `name` in `namespace` bound to a Role with `rules`. */
+async function serviceAccountKubeconfig(namespace: string, name: string, rules: string): Promise<string> {
   const manifest = `
 apiVersion: v1
 kind: ServiceAccount
-metadata: {name: limited, namespace: ${namespace}}
+metadata: {name: ${name}, namespace: ${namespace}}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
-metadata: {name: leases-only, namespace: ${namespace}}
+metadata: {name: ${name}, namespace: ${namespace}}
 rules:
-- apiGroups: [coordination.k8s.io]
-  resources: [leases]
-  verbs: [create, get, update, delete]
+${rules}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
-metadata: {name: limited-leases, namespace: ${namespace}}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: leases-only}
-subjects: [{kind: ServiceAccount, name: limited, namespace: ${namespace}}]
+metadata: {name: ${name}, namespace: ${namespace}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${name}}
+subjects: [{kind: ServiceAccount, name: ${name}, namespace: ${namespace}}]
 `
   await kubectl(env, ['apply', '-f', '-'], manifest)
-  const token = (await kubectl(env, ['-n', namespace, 'create', 'token', 'limited', '--duration=10m'])).trim()
+  const token = (await kubectl(env, ['-n', namespace, 'create', 'token', name, '--duration=10m'])).trim()
   const ca = (
     await kubectl(env, [
       'config',
@@ -265,15 +301,15 @@ subjects: [{kind: ServiceAccount, name: limited, namespace: ${namespace}}]
       'jsonpath={.clusters[0].cluster.certificate-authority-data}',
     ])
   ).trim()
-  const file = join(mkdtempSync(join(tmpdir(), 'ktx-limited-')), 'kubeconfig')
+  const file = join(mkdtempSync(join(tmpdir(), `ktx-${name}-`)), 'kubeconfig')
   writeFileSync(
     file,
     `apiVersion: v1
 kind: Config
-current-context: limited
+current-context: ${name}
 clusters: [{name: test, cluster: {server: "${env.CLUSTER_API_SERVER}", certificate-authority-data: "${ca}"}}]
-users: [{name: limited, user: {token: "${token}"}}]
-contexts: [{name: limited, context: {cluster: test, user: limited, namespace: ${namespace}}}]
+users: [{name: ${name}, user: {token: "${token}"}}]
+contexts: [{name: ${name}, context: {cluster: test, user: ${name}, namespace: ${namespace}}}]
 `,
   )
   return file
