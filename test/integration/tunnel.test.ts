@@ -10,8 +10,10 @@ import {
   startHttpProxy,
   startReverseForward,
   startSocks5,
+  TunnelHttpAgent,
 } from '@ktx/core/tunnel'
-import { request } from 'undici'
+import { get } from 'node:http'
+import { ProxyAgent, fetch, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { type AgentProcess, makeKey, startAgentProcess } from '../harness/agent-process.js'
@@ -165,6 +167,56 @@ describe('HTTP proxy through SSH to the agent', () => {
       '/dev/null',
     ])
     expect(result.stdout).toBe('502')
+  })
+})
+
+describe('IPv6 and the library agents', () => {
+  it('reaches an IPv6 target through SOCKS5 (ATYP 4)', async () => {
+    const v6 = await startHttpServer('hello over ipv6\n', '::1')
+    try {
+      const result = await curl(['--socks5-hostname', `127.0.0.1:${socks.port}`, `http://[::1]:${v6.port}/`])
+      expect(result.stderr).toBe('')
+      expect(result.stdout).toBe('hello over ipv6\n')
+      const socket = await socks5Connect({
+        proxyHost: '127.0.0.1',
+        proxyPort: socks.port,
+        host: '::1',
+        port: v6.port,
+      })
+      socket.destroy()
+    } finally {
+      await closeServer(v6.server)
+    }
+  })
+
+  it('an http.Agent over the SOCKS5 server (TunnelHttpAgent) keeps a connection alive', async () => {
+    const agent = new TunnelHttpAgent({ host: '127.0.0.1', port: socks.port })
+    try {
+      const fetchOnce = () =>
+        new Promise<string>((resolve, reject) => {
+          get(`http://localhost:${web.port}/agent`, { agent }, (res) => {
+            let body = ''
+            res.setEncoding('utf8')
+            res.on('data', (chunk: string) => (body += chunk))
+            res.on('end', () => resolve(body))
+          }).on('error', reject)
+        })
+      expect(await fetchOnce()).toBe('hello from the target\n')
+      expect(await fetchOnce()).toBe('hello from the target\n')
+    } finally {
+      agent.destroy()
+    }
+  })
+
+  it('an undici ProxyAgent on the HTTP proxy (what session.dispatcher is)', async () => {
+    const dispatcher = new ProxyAgent(proxy.url)
+    try {
+      const response = await fetch(`http://localhost:${web.port}/undici`, { dispatcher })
+      expect(response.status).toBe(200)
+      expect(await response.text()).toBe('hello from the target\n')
+    } finally {
+      await dispatcher.close()
+    }
   })
 })
 
