@@ -32,6 +32,21 @@ export type KtxErrorCode =
   | 'KTX_LISTEN_FAILED'
   | 'KTX_TIMEOUT'
   | 'KTX_CLEANUP_INCOMPLETE'
+  | 'KTX_COMMAND_FAILED'
+  | 'KTX_COMMAND_NOT_FOUND'
+  | 'KTX_TUN_REQUIRES_ELEVATION'
+  | 'KTX_TUN_NAME_TAKEN'
+  | 'KTX_TUN_NOT_READY'
+  | 'KTX_TUN2SOCKS_NOT_FOUND'
+  | 'KTX_TUN2SOCKS_VERSION'
+  | 'KTX_TUN2SOCKS_EXITED'
+  | 'KTX_ROUTE_CONFLICT'
+  | 'KTX_CLUSTER_CIDR_UNKNOWN'
+  | 'KTX_DNS_UPSTREAM_UNKNOWN'
+  | 'KTX_DNS_PROBE_FAILED'
+  | 'KTX_TUNNEL_PROBE_FAILED'
+  | 'KTX_JOURNAL_FAILED'
+  | 'KTX_PLATFORM_UNSUPPORTED'
 
 /** Fields every ktx error accepts. */
 export interface KtxErrorOptions {
@@ -77,7 +92,7 @@ export class ConfigError extends KtxError {
   }
 }
 
-/** The cluster refused an action for lack of rights. Exit 4. */
+/** The cluster (or this machine, for TUN mode) refused an action for lack of rights. Exit 4. */
 export class PermissionError extends KtxError {
   /** The refused verb, e.g. `create`. */
   readonly verb: string | undefined
@@ -85,7 +100,7 @@ export class PermissionError extends KtxError {
   readonly resource: string | undefined
 
   constructor(
-    code: 'KTX_KUBE_FORBIDDEN' | 'KTX_KUBE_UNAUTHORIZED',
+    code: 'KTX_KUBE_FORBIDDEN' | 'KTX_KUBE_UNAUTHORIZED' | 'KTX_TUN_REQUIRES_ELEVATION',
     message: string,
     options: KtxErrorOptions & { verb?: string; resource?: string } = {},
   ) {
@@ -124,6 +139,44 @@ export class TunnelError extends KtxError {
 export class HostError extends KtxError {
   constructor(code: KtxErrorCode, message: string, options: KtxErrorOptions = {}) {
     super(code, 'host', message, options)
+  }
+}
+
+/**
+ * A command ktx ran (`ip`, `tun2socks`, `resolvectl`, …) failed or could not be started. Carries
+ * what ran and the end of its stderr, so the user sees the tool's own words. Exit 8.
+ */
+export class ExternalCommandError extends KtxError {
+  readonly command: string
+  readonly args: readonly string[]
+  /** Exit code, or undefined when the process could not start or was killed by a signal. */
+  readonly exitCode: number | undefined
+  /** The last lines of stderr (at most ~2 KB). */
+  readonly stderrTail: string
+
+  constructor(
+    message: string,
+    options: KtxErrorOptions & {
+      code?: 'KTX_COMMAND_FAILED' | 'KTX_COMMAND_NOT_FOUND'
+      command: string
+      args: readonly string[]
+      exitCode?: number | undefined
+      stderrTail?: string
+    },
+  ) {
+    super(options.code ?? 'KTX_COMMAND_FAILED', 'host', message, {
+      ...options,
+      data: {
+        ...options.data,
+        command: options.command,
+        args: options.args,
+        exitCode: options.exitCode,
+      },
+    })
+    this.command = options.command
+    this.args = options.args
+    this.exitCode = options.exitCode
+    this.stderrTail = options.stderrTail ?? ''
   }
 }
 

@@ -1,0 +1,211 @@
+/**
+ * The host journal: every change ktx makes to this machine (TUN device, routes, resolver, hosts
+ * file, the tun2socks process) is written here, and fsynced, *before* it is made, together with
+ * the data needed to undo it. A session undoes its entries on close; after a crash (`kill -9`)
+ * `ktx clean` replays the undo of every journal whose process is gone.
+ *
+ * One JSON file per session: `<stateDir>/journal/<session>.json`. Undo steps are data
+ * ({@link UndoOp}), not code, so a later ktx process can run them.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+
+import { HostError, messageOf } from '../errors.js'
+import type { ProcessIdentity } from './process.js'
+
+/** How to undo one change. Each op is idempotent: undoing what never happened is a no-op. */
+export type UndoOp =
+  /** Run a command; a failure whose stderr contains one of `alreadyDone` counts as success. */
+  | { readonly op: 'run'; readonly argv: readonly string[]; readonly alreadyDone?: readonly string[] }
+  /** Put a file's original bytes back, but only if it still holds what ktx wrote. */
+  | {
+      readonly op: 'restore-file'
+      readonly path: string
+      readonly original: string
+      readonly written: string
+    }
+  /** Remove a marked block (`begin` … `end` lines) from a file. */
+  | { readonly op: 'remove-block'; readonly path: string; readonly begin: string; readonly end: string }
+  /** End a process, if the pid still belongs to it. */
+  | { readonly op: 'kill'; readonly process: ProcessIdentity; readonly command: string }
+
+/** One journalled change. */
+export interface JournalEntry {
+  readonly id: string
+  /** What was changed, e.g. `route 10.96.0.0/16 dev ktx0`. */
+  readonly description: string
+  readonly undo: UndoOp
+}
+
+/** The cluster side of a session, so `clean` can remove its objects after a crash. */
+export interface JournalCluster {
+  readonly context: string
+  readonly namespace: string
+  readonly server: string
+}
+
+/** The file's content. */
+export interface JournalFile {
+  readonly version: 1
+  readonly session: string
+  /** The ktx process that owns the session; while it runs, `clean` leaves the journal alone. */
+  readonly owner: ProcessIdentity
+  readonly createdAt: string
+  readonly cluster?: JournalCluster
+  /** Changes in the order they were made; undo runs them backwards. */
+  readonly entries: readonly JournalEntry[]
+}
+
+/** Options of {@link openJournal}. */
+export interface OpenJournalOptions {
+  /** ktx's state directory, e.g. `~/.ktx`. The journal lives in `<stateDir>/journal/`. */
+  readonly stateDir: string
+  readonly session: string
+  readonly owner: ProcessIdentity
+  readonly cluster?: JournalCluster
+}
+
+/** A session's open journal. */
+export interface Journal {
+  readonly path: string
+  /** Persists an entry (fsynced) and returns it; call before making the change. */
+  record(description: string, undo: UndoOp): Promise<JournalEntry>
+  /** Drops an entry: its change was undone, or never happened. */
+  complete(entry: JournalEntry): Promise<void>
+  /** Entries not yet completed, oldest first. */
+  readonly entries: readonly JournalEntry[]
+  /** Deletes the file when no entries are left (otherwise keeps it for `ktx clean`). */
+  close(): Promise<void>
+}
+
+/** `<stateDir>/journal`. */
+export function journalDir(stateDir: string): string {
+  return join(stateDir, 'journal')
+}
+
+/**
+ * Creates the session's journal file (and its directory, mode 0700).
+ * @throws HostError `KTX_JOURNAL_FAILED` when the state directory cannot be written.
+ */
+export async function openJournal(options: OpenJournalOptions): Promise<Journal> {
+  const dir = journalDir(options.stateDir)
+  const path = join(dir, `${options.session}.json`)
+  let state: JournalFile = {
+    version: 1,
+    session: options.session,
+    owner: options.owner,
+    createdAt: new Date().toISOString(),
+    ...(options.cluster ? { cluster: options.cluster } : {}),
+    entries: [],
+  }
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    await writeDurably(path, state)
+  } catch (error) {
+    throw journalError(path, error)
+  }
+  // Writes are serialised so entries never overtake each other on disk.
+  let queue: Promise<void> = Promise.resolve()
+  const save = (next: JournalFile): Promise<void> => {
+    const write = queue.then(() => writeDurably(path, next))
+    queue = write.catch(() => undefined)
+    return write.catch((error: unknown) => {
+      throw journalError(path, error)
+    })
+  }
+  return {
+    path,
+    get entries() {
+      return state.entries
+    },
+    async record(description, undo) {
+      const entry: JournalEntry = { id: randomBytes(4).toString('hex'), description, undo }
+      state = { ...state, entries: [...state.entries, entry] }
+      await save(state)
+      return entry
+    },
+    async complete(entry) {
+      state = { ...state, entries: state.entries.filter((e) => e.id !== entry.id) }
+      await save(state)
+    },
+    async close() {
+      await queue
+      if (state.entries.length === 0) await rm(path, { force: true })
+    },
+  }
+}
+
+/** A journal found on disk. */
+export interface StoredJournal {
+  readonly path: string
+  readonly file: JournalFile
+}
+
+/** Every journal under `<stateDir>/journal`, oldest first. Unreadable files are returned as errors. */
+export async function listJournals(
+  stateDir: string,
+): Promise<{ journals: StoredJournal[]; unreadable: { path: string; error: string }[] }> {
+  const dir = journalDir(stateDir)
+  let names: string[]
+  try {
+    names = (await readdir(dir)).filter((name) => name.endsWith('.json'))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { journals: [], unreadable: [] }
+    throw journalError(dir, error)
+  }
+  const journals: StoredJournal[] = []
+  const unreadable: { path: string; error: string }[] = []
+  for (const name of names) {
+    const path = join(dir, name)
+    try {
+      const parsed = JSON.parse(await readFile(path, 'utf8')) as { version?: unknown; entries?: unknown }
+      if (parsed.version !== 1 || !Array.isArray(parsed.entries)) {
+        throw new Error('not a ktx journal (version 1)')
+      }
+      journals.push({ path, file: parsed as JournalFile })
+    } catch (error) {
+      unreadable.push({ path, error: messageOf(error) })
+    }
+  }
+  journals.sort((a, b) => a.file.createdAt.localeCompare(b.file.createdAt))
+  return { journals, unreadable }
+}
+
+/** Rewrites a stored journal with the entries still left, or deletes it when none are. */
+export async function saveRemaining(stored: StoredJournal, entries: readonly JournalEntry[]): Promise<void> {
+  if (entries.length === 0) {
+    await rm(stored.path, { force: true })
+    return
+  }
+  await writeDurably(stored.path, { ...stored.file, entries })
+}
+
+// Write a temp file, fsync it, rename it over the journal and fsync the directory: after a crash
+// the journal is either the old or the new version, never a torn one.
+async function writeDurably(path: string, content: JournalFile): Promise<void> {
+  const temp = `${path}.${randomBytes(3).toString('hex')}.tmp`
+  const handle = await open(temp, 'w', 0o600)
+  try {
+    await handle.writeFile(`${JSON.stringify(content, null, 2)}\n`)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  await rename(temp, path)
+  const dir = await open(join(path, '..'), 'r')
+  try {
+    await dir.sync()
+  } finally {
+    await dir.close()
+  }
+}
+
+function journalError(path: string, cause: unknown): HostError {
+  return new HostError('KTX_JOURNAL_FAILED', `Cannot write the host journal ${path}: ${messageOf(cause)}`, {
+    cause,
+    suggestions: [
+      'ktx records every change to this machine there before making it; check that the directory is writable.',
+    ],
+  })
+}

@@ -1,0 +1,91 @@
+/**
+ * Process identity for crash recovery: a pid alone can be reused, so the journal also keeps the
+ * process's start time and only ever signals a process whose identity still matches.
+ */
+import type { Host } from './host.js'
+
+/** A process as the journal remembers it. */
+export interface ProcessIdentity {
+  readonly pid: number
+  /** Opaque start marker: `/proc/<pid>/stat` start ticks on Linux, `ps -o lstart=` elsewhere. */
+  readonly startedAt: string
+}
+
+/** The process's start marker, or undefined when no such process exists. */
+export async function processStartedAt(host: Host, pid: number): Promise<string | undefined> {
+  if (host.platform === 'linux') {
+    const stat = await host.readFile(`/proc/${pid}/stat`)
+    if (!stat) return undefined
+    // Field 2 (comm) is parenthesised and may contain spaces; fields after it are plain.
+    const text = stat.toString('utf8')
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+    // starttime is field 22 overall, i.e. index 19 after "pid (comm) ".
+    return fields[19]
+  }
+  if (host.platform === 'win32') {
+    const result = await host.run(
+      'powershell',
+      ['-NoProfile', '-Command', `(Get-Process -Id ${pid}).StartTime.ToFileTimeUtc()`],
+      { check: false },
+    )
+    return result.exitCode === 0 && result.stdout.trim() !== '' ? result.stdout.trim() : undefined
+  }
+  const result = await host.run('ps', ['-o', 'lstart=', '-p', String(pid)], { check: false })
+  return result.exitCode === 0 && result.stdout.trim() !== '' ? result.stdout.trim() : undefined
+}
+
+/** This process's identity, or of `pid`. @throws Error when the process does not exist. */
+export async function identify(host: Host, pid: number): Promise<ProcessIdentity> {
+  const startedAt = await processStartedAt(host, pid)
+  if (startedAt === undefined) throw new Error(`No process with pid ${pid}`)
+  return { pid, startedAt }
+}
+
+/** True when the process that `identity` describes is still running (not a reused pid). */
+export async function isSameProcessAlive(host: Host, identity: ProcessIdentity): Promise<boolean> {
+  return (await processStartedAt(host, identity.pid)) === identity.startedAt
+}
+
+/**
+ * Ends the process `identity` describes, if it still runs: SIGTERM, then SIGKILL after `graceMs`.
+ * A reused pid is left alone. Resolves once it is gone.
+ */
+export async function killProcess(
+  host: Host,
+  identity: ProcessIdentity,
+  options: { graceMs?: number; signal?: AbortSignal } = {},
+): Promise<void> {
+  if (!(await isSameProcessAlive(host, identity))) return
+  signalProcess(identity.pid, 'SIGTERM')
+  const deadline = Date.now() + (options.graceMs ?? 3_000)
+  while (await isSameProcessAlive(host, identity)) {
+    if (options.signal?.aborted) throw options.signal.reason
+    if (Date.now() >= deadline) {
+      signalProcess(identity.pid, 'SIGKILL')
+      break
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  // After SIGKILL the kernel needs a moment; a zombie of a dead parent is reaped by init.
+  const killDeadline = Date.now() + 2_000
+  while ((await isSameProcessAlive(host, identity)) && Date.now() < killDeadline) {
+    if (await isZombie(host, identity.pid)) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+function signalProcess(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error
+  }
+}
+
+async function isZombie(host: Host, pid: number): Promise<boolean> {
+  if (host.platform !== 'linux') return false
+  const stat = await host.readFile(`/proc/${pid}/stat`)
+  if (!stat) return true
+  const text = stat.toString('utf8')
+  return text.slice(text.lastIndexOf(')') + 2).startsWith('Z')
+}

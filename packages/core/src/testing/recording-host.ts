@@ -1,0 +1,89 @@
+/**
+ * A fake {@link Host} for tests: records the exact argv of every command, answers them from
+ * scripted responses, and keeps files in memory.
+ */
+import { ExternalCommandError } from '../errors.js'
+import { type CommandResult, type RunCommandOptions, formatCommand, tail } from '../exec/run.js'
+import type { Host } from '../host/host.js'
+
+/** A scripted answer to a command. */
+export interface FakeResponse {
+  readonly exitCode?: number
+  readonly stdout?: string
+  readonly stderr?: string
+}
+
+type Responder = FakeResponse | ((argv: readonly string[]) => FakeResponse)
+
+/** Records commands and serves files from memory. */
+export class RecordingHost implements Host {
+  readonly platform: NodeJS.Platform
+  /** Every command run, as `command arg arg …` strings, in order. */
+  readonly commands: string[] = []
+  /** Files by path. */
+  readonly files = new Map<string, Buffer>()
+  elevated = true
+  readonly #responders: { prefix: string; respond: Responder }[] = []
+
+  constructor(platform: NodeJS.Platform = 'linux') {
+    this.platform = platform
+  }
+
+  /** Answers commands whose `command args…` string starts with `prefix` (latest rule wins). */
+  on(prefix: string, respond: Responder): this {
+    this.#responders.unshift({ prefix, respond })
+    return this
+  }
+
+  /** Sets a file's content. */
+  file(path: string, content: string | Buffer): this {
+    this.files.set(path, Buffer.from(content))
+    return this
+  }
+
+  /** A file's content as text (undefined when missing). */
+  text(path: string): string | undefined {
+    return this.files.get(path)?.toString('utf8')
+  }
+
+  run(command: string, args: readonly string[], options: RunCommandOptions = {}): Promise<CommandResult> {
+    const line = formatCommand(command, args)
+    this.commands.push(line)
+    const rule = this.#responders.find((r) => line === r.prefix || line.startsWith(`${r.prefix} `))
+    const response = typeof rule?.respond === 'function' ? rule.respond([command, ...args]) : rule?.respond
+    const result: CommandResult = {
+      command,
+      args,
+      exitCode: response?.exitCode ?? 0,
+      stdout: response?.stdout ?? '',
+      stderr: response?.stderr ?? '',
+    }
+    if (result.exitCode !== 0 && options.check !== false) {
+      return Promise.reject(
+        new ExternalCommandError(`${line} exited with code ${result.exitCode}: ${tail(result.stderr)}`, {
+          command,
+          args,
+          exitCode: result.exitCode,
+          stderrTail: tail(result.stderr),
+        }),
+      )
+    }
+    return Promise.resolve(result)
+  }
+
+  readFile(path: string): Promise<Buffer | undefined> {
+    return Promise.resolve(this.files.get(path))
+  }
+
+  writeFileInPlace(path: string, data: Buffer | string): Promise<void> {
+    if (!this.files.has(path)) {
+      return Promise.reject(Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' }))
+    }
+    this.files.set(path, Buffer.from(data))
+    return Promise.resolve()
+  }
+
+  isElevated(): boolean {
+    return this.elevated
+  }
+}
