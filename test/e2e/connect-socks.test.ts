@@ -2,7 +2,8 @@
  * `ktx connect --mode socks` against the real test cluster, run from the laptop network namespace
  * (which reaches only the API server). First the negative control shows the laptop cannot reach
  * the workload; then ktx makes it reachable by short name, `name.ns`, FQDN, ClusterIP and Pod IP,
- * through the CLI and the library. Every exit path must leave no ktx object behind, and the
+ * through the CLI and the library. Every exit path must leave no ktx object behind (checked in the
+ * test's namespace, where every session of this file lives; the cluster is shared), and the
  * session's private key must never reach the cluster.
  */
 import { execFile } from 'node:child_process'
@@ -46,7 +47,7 @@ beforeAll(async () => {
   await promisify(execFile)('bash', [importImage], { timeout: 120_000 })
   ns = await createFixtureNamespace(env, 'socks')
   web = await deployWeb(env, ns.name, 'web', { body: `socks e2e page ${ns.name}` })
-  expect(await ktxLeftovers(env)).toEqual([])
+  expect(await ktxLeftovers(env, ns.name)).toEqual([])
 })
 
 afterAll(async () => {
@@ -131,7 +132,7 @@ describe('ktx connect --mode socks (CLI)', () => {
     const result = await ktx.exited
     expect(result.stderr).toContain('Disconnected')
     expect(result.code).toBe(0)
-    expect(await ktxLeftovers(env)).toEqual([])
+    expect(await ktxLeftovers(env, ns.name)).toEqual([])
   })
 
   it('works with a bearer-token ServiceAccount that has just the rights ktx needs', async () => {
@@ -146,7 +147,7 @@ describe('ktx connect --mode socks (CLI)', () => {
       ktx.child.kill('SIGINT')
     }
     expect((await ktx.exited).code).toBe(0)
-    expect(await ktxLeftovers(env)).toEqual([])
+    expect(await ktxLeftovers(env, ns.name)).toEqual([])
   })
 
   it('ends with a clear error and removes everything when the shadow pod is deleted under it', async () => {
@@ -156,7 +157,7 @@ describe('ktx connect --mode socks (CLI)', () => {
     const result = await ktx.exited
     expect(result.code).toBe(7)
     expect(result.stderr).toMatch(/Error \(KTX_(SSH|PORT_FORWARD)_LOST\)/)
-    expect(await ktxLeftovers(env)).toEqual([])
+    expect(await ktxLeftovers(env, ns.name)).toEqual([])
   })
   it('a Ctrl+C during setup unwinds what was made and exits 130', async () => {
     // An image that never arrives keeps the session in "waiting for the shadow pod".
@@ -169,7 +170,7 @@ describe('ktx connect --mode socks (CLI)', () => {
     const result = await ktx.exited
     expect(result.code).toBe(130)
     expect(result.stderr).toContain('Interrupted by SIGINT')
-    expect(await ktxLeftovers(env)).toEqual([])
+    expect(await ktxLeftovers(env, ns.name)).toEqual([])
   })
 })
 
@@ -189,7 +190,7 @@ describe('connect() as a library', () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>)
     expect(first).toMatchObject({ status: 200, fetched: `${web.body}\n`, agentBody: `${web.body}\n` })
     expect(second).toEqual({ closed: first!.id })
-    expect(await ktxLeftovers(env)).toEqual([])
+    expect(await ktxLeftovers(env, ns.name)).toEqual([])
   })
 })
 
@@ -199,7 +200,7 @@ describe('bad input fails clearly and leaves nothing behind', () => {
     expect(result.code).toBe(3)
     expect(result.stderr).toMatch(/Error \(KTX_KUBE_CONTEXT_NOT_FOUND\): Context "no-such-context" not found/)
     expect(result.stderr).toMatch(/available contexts: \S+/)
-    expect(await ktxLeftovers(env)).toEqual([])
+    expect(await ktxLeftovers(env, ns.name)).toEqual([])
   })
 
   it('a missing namespace (exit 3)', async () => {
@@ -208,7 +209,7 @@ describe('bad input fails clearly and leaves nothing behind', () => {
     expect(result.stderr).toContain(
       'Error (KTX_KUBE_NAMESPACE_NOT_FOUND): Namespace "no-such-namespace-ktx" does not exist',
     )
-    expect(await ktxLeftovers(env)).toEqual([])
+    expect(await ktxLeftovers(env, ns.name)).toEqual([])
   })
 
   it('an RBAC denial names the verb and resource (exit 4)', async () => {
@@ -221,7 +222,7 @@ describe('bad input fails clearly and leaves nothing behind', () => {
       /Error \(KTX_KUBE_FORBIDDEN\): Not allowed to create pods in namespace "socks-/,
     )
     expect(result.stderr).toContain('kubectl auth can-i create pods')
-    expect(await ktxLeftovers(env)).toEqual([])
+    expect(await ktxLeftovers(env, ns.name)).toEqual([])
   })
 
   it('an unreachable API server (exit 7)', async () => {
@@ -231,7 +232,7 @@ describe('bad input fails clearly and leaves nothing behind', () => {
     expect(result.stderr).toContain(
       'Error (KTX_KUBE_UNREACHABLE): API server unreachable at https://127.0.0.1:1',
     )
-    expect(await ktxLeftovers(env)).toEqual([])
+    expect(await ktxLeftovers(env, ns.name)).toEqual([])
   })
 
   it('an image that cannot be pulled names the image and pod (exit 6)', async () => {
@@ -241,7 +242,7 @@ describe('bad input fails clearly and leaves nothing behind', () => {
     expect(result.stderr).toMatch(
       /Error \(KTX_SHADOW_IMAGE_PULL\): Shadow pod socks-\w+\/ktx-shadow-\w+ cannot get image "localhost\/ktx-no-such-image:v0"/,
     )
-    expect(await ktxLeftovers(env)).toEqual([])
+    expect(await ktxLeftovers(env, ns.name)).toEqual([])
   })
 
   it('an image that is not a ktx agent exits and is reported (exit 6)', async () => {
@@ -256,7 +257,7 @@ describe('bad input fails clearly and leaves nothing behind', () => {
     expect(result.code).toBe(6)
     expect(result.stderr).toMatch(/Error \(KTX_SHADOW_(CRASHED|NOT_READY)\): Shadow pod/)
     expect(result.stderr).toContain(env.BUSYBOX_IMAGE)
-    expect(await ktxLeftovers(env)).toEqual([])
+    expect(await ktxLeftovers(env, ns.name)).toEqual([])
   })
 })
 

@@ -92,9 +92,13 @@ export async function runKtxConnect(
   }
 }
 
-/** Every object in the cluster labelled as managed by ktx, as `kind/name` lines (empty = none). */
-export async function ktxLeftovers(env: ClusterEnv): Promise<string[]> {
+/**
+ * Objects labelled as managed by ktx in `namespace`, as `kind/name` lines (empty = none). Scoped to
+ * the test's own namespace because the test cluster is shared: other people's live sessions may
+ * exist elsewhere at the same time.
+ */
+export async function ktxLeftovers(env: ClusterEnv, namespace: string): Promise<string[]> {
   const kinds = 'pods,leases.coordination.k8s.io,configmaps,secrets,services,deployments,serviceaccounts'
-  const out = await kubectl(env, ['get', kinds, '-A', '-l', MANAGED_SELECTOR, '-o', 'name'])
+  const out = await kubectl(env, ['get', kinds, '-n', namespace, '-l', MANAGED_SELECTOR, '-o', 'name'])
   return out.split('\n').filter((line) => line.trim() !== '')
 }

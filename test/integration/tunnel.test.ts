@@ -142,6 +142,42 @@ describe('SOCKS5 through SSH to the agent', () => {
   })
 })
 
+describe('teardown when the target closes first', () => {
+  it('leaves no socket open in the agent or the SOCKS server after 50 server-side closes', async () => {
+    const { createServer } = await import('node:net')
+    const closer = createServer((socket) => {
+      socket.end('bye')
+    })
+    await new Promise<void>((resolve) => closer.listen(0, '127.0.0.1', resolve))
+    const port = (closer.address() as { port: number }).port
+    try {
+      const baseline = agent.socketCount()
+      const received = await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          const socket = await socks5Connect({
+            proxyHost: '127.0.0.1',
+            proxyPort: socks.port,
+            host: '127.0.0.1',
+            port,
+          })
+          return new Promise<string>((resolve) => {
+            let data = ''
+            socket.setEncoding('utf8')
+            socket.on('data', (chunk: string) => (data += chunk))
+            // The client never ends its side: the far end's close alone must free everything.
+            socket.once('close', () => resolve(data))
+          })
+        }),
+      )
+      expect(received.filter((data) => data !== 'bye')).toEqual([])
+      await vi.waitFor(() => expect(agent.socketCount()).toBe(baseline), { timeout: 10_000, interval: 50 })
+      await vi.waitFor(() => expect(socks.connections).toBe(0), { timeout: 10_000, interval: 50 })
+    } finally {
+      await closeServer(closer)
+    }
+  })
+})
+
 describe('HTTP proxy through SSH to the agent', () => {
   it('forwards plain absolute-URI requests (curl -x)', async () => {
     const result = await curl(['-x', proxy.url, `http://localhost:${web.port}/plain?q=1`, '-D', '-'])

@@ -1,10 +1,10 @@
 import { connect as netConnect } from 'node:net'
 
 import { openFailureDescription } from '@ktx/core/contract'
+import { joinStreams as join } from '@ktx/core/pipe'
 import type { Connection, TcpipRequestInfo } from 'ssh2'
 
 import type { AgentLog } from './log.js'
-import { join } from './pipe.js'
 
 /** How long a target may take to accept before the channel is refused with ETIMEDOUT. */
 const CONNECT_TIMEOUT_MS = 10_000

@@ -1,9 +1,9 @@
 import { type Server, type Socket, createServer } from 'node:net'
 
+import { joinStreams as join } from '@ktx/core/pipe'
 import type { Connection, TcpipBindInfo } from 'ssh2'
 
 import type { AgentLog } from './log.js'
-import { join } from './pipe.js'
 
 /**
  * The `tcpip-forward` side of one SSH connection: listeners in the pod whose connections are

@@ -75,6 +75,8 @@ export async function connect(options: ConnectOptions = {}): Promise<ConnectSess
   const setupSignal = AbortSignal.any([internal.signal, ...(opts.signal ? [opts.signal] : [])])
 
   const step = async <T>(id: StepId, fn: () => Promise<T>, detail?: string): Promise<T> => {
+    // Checked between steps too, so an abort never starts the next cluster write.
+    setupSignal.throwIfAborted()
     emit({ type: 'step.start', step: id, ...(detail ? { detail } : {}) })
     try {
       const value = await fn()

@@ -46,8 +46,17 @@ export function socks5Connect(options: Socks5ConnectOptions): Promise<Socket> {
     socket.once('connect', () => {
       socket.write(Buffer.from([5, 1, 0]))
     })
-    const onData = (chunk: Buffer): void => {
-      buffer = Buffer.concat([buffer, chunk])
+    // 'readable' + read() instead of 'data': a 'data' listener would switch the socket to flowing
+    // mode for good, and bytes arriving right after the reply would be emitted before the caller
+    // attached its own listener. Removing the 'readable' listener leaves the socket paused.
+    const onReadable = (): void => {
+      for (
+        let chunk = socket.read() as Buffer | null;
+        chunk !== null;
+        chunk = socket.read() as Buffer | null
+      ) {
+        buffer = Buffer.concat([buffer, chunk])
+      }
       if (stage === 'method') {
         if (buffer.length < 2) return
         if (buffer[1] !== 0) {
@@ -72,14 +81,14 @@ export function socks5Connect(options: Socks5ConnectOptions): Promise<Socket> {
         )
         return
       }
-      socket.removeListener('data', onData)
+      socket.removeListener('readable', onReadable)
       socket.removeListener('error', fail)
       options.signal?.removeEventListener('abort', onAbort)
       const rest = buffer.subarray(length)
       if (rest.length > 0) socket.unshift(rest)
       resolve(socket)
     }
-    socket.on('data', onData)
+    socket.on('readable', onReadable)
   })
 }
 
