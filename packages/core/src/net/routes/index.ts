@@ -1,0 +1,80 @@
+/**
+ * The routing table and TUN link of this machine behind one interface; `linux.ts` does the work
+ * with `ip`, `darwin.ts` with `route`/`ifconfig`/`netstat`, `windows.ts` with PowerShell and
+ * `netsh`. Reads are methods; every change is a {@link HostChange} the caller journals first
+ * (`applyChange`), so it can be undone on close and replayed by `ktx clean` after a crash.
+ */
+import { HostError } from '../../errors.js'
+import type { Host } from '../../host/host.js'
+import type { UndoOp } from '../../host/journal.js'
+import type { Cidr } from '../cidr.js'
+import type { ExistingRoute } from '../route-plan.js'
+import { darwinRouteTable } from './darwin.js'
+import { linuxRouteTable } from './linux.js'
+import { windowsRouteTable } from './windows.js'
+
+/** One change to this machine: what it is, how to make it, how to undo it (as journal data). */
+export interface HostChange {
+  readonly description: string
+  readonly undo: UndoOp
+  apply(signal?: AbortSignal): Promise<void>
+}
+
+/** An address of this machine and the subnet it sits in. */
+export interface LocalAddress {
+  readonly device: string
+  /** The address itself, as a /32 (/128). */
+  readonly address: Cidr
+  /** Its on-link subnet (e.g. 192.168.1.0/24). */
+  readonly subnet: Cidr
+}
+
+/** State of a network link. */
+export interface LinkState {
+  readonly exists: boolean
+  /** Administratively up. */
+  readonly up: boolean
+  /** Has carrier: for a TUN device, some process holds it open (tun2socks attached). */
+  readonly carrier: boolean
+}
+
+/** The routing table and links, per platform. */
+export interface RouteTable {
+  readonly platform: 'linux' | 'darwin' | 'windows'
+  /** Routes of the main table (IPv4 and IPv6). */
+  listRoutes(signal?: AbortSignal): Promise<ExistingRoute[]>
+  /** This machine's own addresses and subnets (never routed into the tunnel). */
+  localAddresses(signal?: AbortSignal): Promise<LocalAddress[]>
+  link(device: string, signal?: AbortSignal): Promise<LinkState>
+  /**
+   * Creates the TUN device before tun2socks opens it, when the platform allows (Linux: a
+   * persistent tuntap, so ktx owns its lifetime and knows its name is free). Undefined where
+   * tun2socks must create the device itself.
+   */
+  createTun?(device: string): HostChange
+  /** Brings the link up (undone by deleting the device). */
+  setUp(device: string, signal?: AbortSignal): Promise<void>
+  /** Adds a route through `device`; fails (never replaces) when the route exists. */
+  addRoute(destination: Cidr, device: string): HostChange
+  /** Puts an address on the device (for a resolver that must reach a server on that link). */
+  addAddress(device: string, address: Cidr): HostChange
+}
+
+/**
+ * The route table for `host.platform`.
+ * @throws HostError `KTX_PLATFORM_UNSUPPORTED` on other platforms.
+ */
+export function openRouteTable(host: Host): RouteTable {
+  switch (host.platform) {
+    case 'linux':
+      return linuxRouteTable(host)
+    case 'darwin':
+      return darwinRouteTable(host)
+    case 'win32':
+      return windowsRouteTable(host)
+    default:
+      throw new HostError('KTX_PLATFORM_UNSUPPORTED', `TUN mode is not supported on ${host.platform}`, {
+        suggestions: ['Use --mode socks, which needs no TUN device.'],
+      })
+  }
+}
