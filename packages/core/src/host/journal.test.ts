@@ -5,8 +5,10 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 import { CleanupStack } from '../cleanup/stack.js'
+import { startProcess } from '../exec/run.js'
 import { noopLogger } from '../logger.js'
 import { RecordingHost } from '../testing/recording-host.js'
+import { realHost } from './host.js'
 import { type JournalFile, journalDir, listJournals, openJournal } from './journal.js'
 import { applyChange, removeBlock, replayJournals, runUndo } from './undo.js'
 
@@ -193,5 +195,15 @@ describe('replayJournals', () => {
     ])
     const { journals } = await listJournals(dir)
     expect(journals[0]?.file.entries.map((e) => e.description)).toEqual(['route'])
+  })
+})
+
+describe('kill undo', () => {
+  it('finds a process by its exact command line (recorded before it had a pid) and ends it', async () => {
+    const marker = `${process.pid}${Date.now() % 100_000}`
+    const child = await startProcess('sleep', [`${marker}.5`])
+    // ps shows the argv as spawned: the bare command name plus its argument.
+    expect(await runUndo(realHost(), { op: 'kill', argv: ['sleep', `${marker}.5`] })).toEqual({ done: true })
+    expect((await child.exited).signal).toBe('SIGTERM')
   })
 })

@@ -27,8 +27,11 @@ export type UndoOp =
     }
   /** Remove a marked block (`begin` … `end` lines) from a file. */
   | { readonly op: 'remove-block'; readonly path: string; readonly begin: string; readonly end: string }
-  /** End a process, if the pid still belongs to it. */
-  | { readonly op: 'kill'; readonly process: ProcessIdentity; readonly command: string }
+  /**
+   * End a process: the one `process` identifies if it still runs, else every process whose
+   * command line is exactly `argv` (recorded before the spawn, when no pid exists yet).
+   */
+  | { readonly op: 'kill'; readonly argv: readonly string[]; readonly process?: ProcessIdentity }
 
 /** One journalled change. */
 export interface JournalEntry {

@@ -74,6 +74,41 @@ export async function killProcess(
   }
 }
 
+/**
+ * Running processes whose command line is exactly `argv` (joined by spaces), with their identity.
+ * Uses `ps` on Unix and CIM on Windows.
+ */
+export async function findProcesses(host: Host, argv: readonly string[]): Promise<ProcessIdentity[]> {
+  const wanted = argv.join(' ')
+  const pids: number[] = []
+  if (host.platform === 'win32') {
+    const result = await host.run('powershell', [
+      '-NoProfile',
+      '-NonInteractive',
+      '-Command',
+      'Get-CimInstance Win32_Process | Select-Object ProcessId,CommandLine | ConvertTo-Json -Compress',
+    ])
+    const parsed = JSON.parse(result.stdout.trim() || '[]') as unknown
+    const rows = (Array.isArray(parsed) ? parsed : [parsed]) as { ProcessId?: number; CommandLine?: string }[]
+    for (const row of rows) {
+      if (row.ProcessId !== undefined && row.CommandLine?.replace(/"/g, '').trim() === wanted)
+        pids.push(row.ProcessId)
+    }
+  } else {
+    const result = await host.run('ps', ['-eo', 'pid=,args='])
+    for (const line of result.stdout.split('\n')) {
+      const match = /^\s*(\d+)\s+(.*)$/.exec(line)
+      if (match?.[1] && match[2]?.trim() === wanted) pids.push(Number(match[1]))
+    }
+  }
+  const found: ProcessIdentity[] = []
+  for (const pid of pids) {
+    const startedAt = await processStartedAt(host, pid)
+    if (startedAt !== undefined) found.push({ pid, startedAt })
+  }
+  return found
+}
+
 function signalProcess(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(pid, signal)

@@ -15,7 +15,7 @@ import {
   listJournals,
   saveRemaining,
 } from './journal.js'
-import { isSameProcessAlive, killProcess } from './process.js'
+import { findProcesses, isSameProcessAlive, killProcess } from './process.js'
 
 /** What running one undo step did. */
 export type UndoOutcome = { readonly done: true } | { readonly done: false; readonly reason: string }
@@ -60,9 +60,11 @@ export async function runUndo(host: Host, undo: UndoOp, signal?: AbortSignal): P
       if (without !== text) await host.writeFileInPlace(undo.path, without)
       return { done: true }
     }
-    case 'kill':
-      await killProcess(host, undo.process, signal ? { signal } : {})
+    case 'kill': {
+      const targets = undo.process ? [undo.process] : await findProcesses(host, undo.argv)
+      for (const target of targets) await killProcess(host, target, signal ? { signal } : {})
       return { done: true }
+    }
   }
 }
 

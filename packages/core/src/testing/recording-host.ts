@@ -8,6 +8,8 @@ import type { Host } from '../host/host.js'
 
 /** A scripted answer to a command. */
 export interface FakeResponse {
+  /** Behave as if the command is not installed (`KTX_COMMAND_NOT_FOUND`). */
+  readonly notFound?: boolean
   readonly exitCode?: number
   readonly stdout?: string
   readonly stderr?: string
@@ -51,6 +53,15 @@ export class RecordingHost implements Host {
     this.commands.push(line)
     const rule = this.#responders.find((r) => line === r.prefix || line.startsWith(`${r.prefix} `))
     const response = typeof rule?.respond === 'function' ? rule.respond([command, ...args]) : rule?.respond
+    if (response?.notFound) {
+      return Promise.reject(
+        new ExternalCommandError(`Cannot run ${command}: not found`, {
+          code: 'KTX_COMMAND_NOT_FOUND',
+          command,
+          args,
+        }),
+      )
+    }
     const result: CommandResult = {
       command,
       args,
