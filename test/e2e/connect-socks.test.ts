@@ -159,6 +159,26 @@ describe('ktx connect --mode socks (CLI)', () => {
     expect(result.stderr).toMatch(/Error \(KTX_(SSH|PORT_FORWARD)_LOST\)/)
     expect(await ktxLeftovers(env, ns.name)).toEqual([])
   })
+  it('deleting the session Lease garbage-collects the shadow pod; ktx reports the lost tunnel', async () => {
+    const ktx = startKtxConnect(env, [
+      '-n',
+      ns.name,
+      '--socks-port',
+      '0',
+      '--http-port',
+      '0',
+      '--image',
+      env.SHADOW_IMAGE,
+    ])
+    await ktx.ready
+    // Only the Lease is deleted: the pod must go through its ownerReference (the GC), not through ktx.
+    await kubectl(env, ['-n', ns.name, 'delete', 'leases.coordination.k8s.io', '-l', 'ktx.dev/role=session'])
+    const result = await ktx.exited
+    expect(result.code).toBe(7)
+    expect(result.stderr).toMatch(/Error \(KTX_(SSH|PORT_FORWARD)_LOST\)/)
+    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+  })
+
   it('a Ctrl+C during setup unwinds what was made and exits 130', async () => {
     // An image that never arrives keeps the session in "waiting for the shadow pod".
     const ktx = startKtxConnect(env, ['-n', ns.name, '--image', 'localhost/ktx-never-pulled:v0'])

@@ -23,7 +23,7 @@ export interface SessionLeaseOptions {
  * tells `ktx clean` the session is alive. Needs {@link SessionLease.close} (stops renewing and
  * deletes the lease).
  */
-export interface SessionLease {
+export interface SessionLease extends AsyncDisposable {
   readonly name: string
   readonly namespace: string
   /** Reference to put in the `ownerReferences` of the session's objects. */
@@ -92,6 +92,16 @@ export async function createSessionLease(kube: Kube, options: SessionLeaseOption
     stopped = true
     clearInterval(timer)
   }
+  const close = async (signal?: AbortSignal): Promise<void> => {
+    stopRenewing()
+    await deleteIgnoringMissing(() =>
+      kube.call(
+        { verb: 'delete', resource: 'leases', namespace, name: options.name },
+        (o) => kube.coordination.deleteNamespacedLease({ name: options.name, namespace }, o),
+        signal,
+      ),
+    )
+  }
   return {
     name: options.name,
     namespace,
@@ -102,16 +112,8 @@ export async function createSessionLease(kube: Kube, options: SessionLeaseOption
       uid,
     },
     stopRenewing,
-    async close(signal) {
-      stopRenewing()
-      await deleteIgnoringMissing(() =>
-        kube.call(
-          { verb: 'delete', resource: 'leases', namespace, name: options.name },
-          (o) => kube.coordination.deleteNamespacedLease({ name: options.name, namespace }, o),
-          signal,
-        ),
-      )
-    },
+    close,
+    [Symbol.asyncDispose]: () => close(),
   }
 }
 
