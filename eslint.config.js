@@ -28,6 +28,7 @@ export default tseslint.config(
             'packages/*/scripts/*.mjs',
             'packages/cli/bin/*.js',
             'test/e2e/fixtures/*.mjs',
+            'bench/*.mjs',
           ],
           defaultProject: 'tsconfig.base.json',
         },

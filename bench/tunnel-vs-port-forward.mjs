@@ -92,7 +92,9 @@ const podIP = await new Promise((resolve, reject) => {
   const child = spawn(kubectl, ['-n', namespace, 'get', 'pod', pod, '-o', 'jsonpath={.status.podIP}'])
   let out = ''
   child.stdout.on('data', (c) => (out += c))
-  child.once('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error('kubectl get pod failed'))))
+  child.once('exit', (code) =>
+    code === 0 ? resolve(out.trim()) : reject(new Error('kubectl get pod failed')),
+  )
 })
 
 const connectStart = performance.now()
@@ -105,7 +107,13 @@ try {
   const pfA = await measure('kubectl port-forward', { host: '127.0.0.1', port: forward.port })
   const ktxB = await measure('ktx socks session', { host: podIP, port: 8080, agent: session.httpAgent })
   const pfB = await measure('kubectl port-forward', { host: '127.0.0.1', port: forward.port })
-  const best = (a, b) => ({ ...a, p50Ms: Math.min(a.p50Ms, b.p50Ms), p90Ms: Math.min(a.p90Ms, b.p90Ms), p99Ms: Math.min(a.p99Ms, b.p99Ms), bulkMBps: Math.max(a.bulkMBps, b.bulkMBps) })
+  const best = (a, b) => ({
+    ...a,
+    p50Ms: Math.min(a.p50Ms, b.p50Ms),
+    p90Ms: Math.min(a.p90Ms, b.p90Ms),
+    p99Ms: Math.min(a.p99Ms, b.p99Ms),
+    bulkMBps: Math.max(a.bulkMBps, b.bulkMBps),
+  })
   const ktx = best(ktxA, ktxB)
   const pf = best(pfA, pfB)
   console.log(

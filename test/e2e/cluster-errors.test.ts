@@ -18,12 +18,23 @@ afterAll(() => {
 })
 
 async function nodeReady(): Promise<string> {
-  return kubectl(env, ['get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}'])
+  return kubectl(env, [
+    'get',
+    'nodes',
+    '-o',
+    'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}',
+  ])
 }
 
 describe('cluster:up refuses clearly', () => {
   it('without root', async () => {
-    const result = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'bash', upScript])
+    const result = await run('setpriv', [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      'bash',
+      upScript,
+    ])
     expect(result.code).not.toBe(0)
     expect(result.stderr).toContain('needs root')
     expect(result.stderr).toContain('sudo')

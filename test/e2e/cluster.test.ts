@@ -44,25 +44,64 @@ describe('the test cluster', () => {
   it('answers HTTP through a ClusterIP and a DNS name from another pod', async () => {
     const client = 'client'
     await kubectl(env, [
-      '-n', ns.name, 'run', client, `--image=${env.BUSYBOX_IMAGE}`, '--image-pull-policy=IfNotPresent',
-      '--restart=Never', '--command', '--', 'sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait',
+      '-n',
+      ns.name,
+      'run',
+      client,
+      `--image=${env.BUSYBOX_IMAGE}`,
+      '--image-pull-policy=IfNotPresent',
+      '--restart=Never',
+      '--command',
+      '--',
+      'sh',
+      '-c',
+      'trap "exit 0" TERM; sleep 3600 & wait',
     ])
     await kubectl(env, ['-n', ns.name, 'wait', '--for=condition=Ready', `pod/${client}`, '--timeout=120s'])
     // No -T: Debian's static busybox wget crashes (SIGSEGV) with a timeout set.
     for (const target of [web.clusterIP, 'web', `web.${ns.name}`, `web.${ns.name}.svc.cluster.local`]) {
-      const body = await kubectl(env, ['-n', ns.name, 'exec', client, '--', 'wget', '-qO-', `http://${target}/`])
+      const body = await kubectl(env, [
+        '-n',
+        ns.name,
+        'exec',
+        client,
+        '--',
+        'wget',
+        '-qO-',
+        `http://${target}/`,
+      ])
       expect(body.trim(), target).toBe(web.body)
     }
   })
 
   it('port-forwards to a pod from inside the laptop namespace', async () => {
     const podName = (
-      await kubectl(env, ['-n', ns.name, 'get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}'])
+      await kubectl(env, [
+        '-n',
+        ns.name,
+        'get',
+        'pods',
+        '-l',
+        'app=web',
+        '-o',
+        'jsonpath={.items[0].metadata.name}',
+      ])
     ).trim()
     const forward = spawn(
       'ip',
-      ['netns', 'exec', env.LAPTOP_NETNS, env.KUBECTL, '--kubeconfig', env.KUBECONFIG_LAPTOP, '-n', ns.name,
-        'port-forward', `pod/${podName}`, ':8080'],
+      [
+        'netns',
+        'exec',
+        env.LAPTOP_NETNS,
+        env.KUBECTL,
+        '--kubeconfig',
+        env.KUBECONFIG_LAPTOP,
+        '-n',
+        ns.name,
+        'port-forward',
+        `pod/${podName}`,
+        ':8080',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     )
     try {
@@ -86,7 +125,13 @@ describe('the test cluster', () => {
 
   describe('seen from the laptop namespace (negative control)', () => {
     it('reaches the API server', async () => {
-      const result = await inLaptop(env, env.KUBECTL, ['--kubeconfig', env.KUBECONFIG_LAPTOP, 'get', '--raw', '/readyz'])
+      const result = await inLaptop(env, env.KUBECTL, [
+        '--kubeconfig',
+        env.KUBECONFIG_LAPTOP,
+        'get',
+        '--raw',
+        '/readyz',
+      ])
       expect(result.stdout.trim()).toBe('ok')
     })
 
@@ -103,7 +148,12 @@ describe('the test cluster', () => {
     })
 
     it('cannot resolve through the cluster DNS server', async () => {
-      const result = await inLaptop(env, 'dig', ['+time=1', '+tries=1', `@${env.CLUSTER_DNS_IP}`, 'kubernetes.default.svc.cluster.local'])
+      const result = await inLaptop(env, 'dig', [
+        '+time=1',
+        '+tries=1',
+        `@${env.CLUSTER_DNS_IP}`,
+        'kubernetes.default.svc.cluster.local',
+      ])
       expect(result.code).not.toBe(0)
       expect(result.stdout).toMatch(/timed out|no servers could be reached/)
     })
@@ -111,7 +161,12 @@ describe('the test cluster', () => {
     it('cannot connect to a NodePort on the node address', async () => {
       const port = await nodePortOf(env, ns.name, 'web')
       // The same NodePort answers from the host, so the failure below is the laptop's isolation.
-      const fromHost = await runOk('curl', ['-sS', '--max-time', '5', `http://${env.CLUSTER_NODE_IP}:${port}/`])
+      const fromHost = await runOk('curl', [
+        '-sS',
+        '--max-time',
+        '5',
+        `http://${env.CLUSTER_NODE_IP}:${port}/`,
+      ])
       expect(fromHost.trim()).toBe(web.body)
       const result = await curlFromLaptop(env, `http://${env.CLUSTER_NODE_IP}:${port}/`)
       expect(result.code).not.toBe(0)

@@ -96,7 +96,11 @@ export function inLaptop(
 
 /** kubectl with the host's admin kubeconfig. */
 export function kubectl(env: ClusterEnv, args: readonly string[], input?: string): Promise<string> {
-  return runOk(env.KUBECTL, ['--kubeconfig', env.KUBECONFIG_HOST, ...args], input === undefined ? {} : { input })
+  return runOk(
+    env.KUBECTL,
+    ['--kubeconfig', env.KUBECONFIG_HOST, ...args],
+    input === undefined ? {} : { input },
+  )
 }
 
 /** A namespace made for one test and deleted (with everything in it) by `close()`. */
@@ -109,7 +113,14 @@ export async function createFixtureNamespace(env: ClusterEnv, prefix: string): P
   const name = `${prefix}-${randomBytes(3).toString('hex')}`
   await kubectl(env, ['create', 'namespace', name])
   // Pods are refused until the namespace's default service account exists.
-  await kubectl(env, ['-n', name, 'wait', '--for=jsonpath={.metadata.name}=default', 'serviceaccount/default', '--timeout=60s'])
+  await kubectl(env, [
+    '-n',
+    name,
+    'wait',
+    '--for=jsonpath={.metadata.name}=default',
+    'serviceaccount/default',
+    '--timeout=60s',
+  ])
   const close = async (): Promise<void> => {
     await kubectl(env, ['delete', 'namespace', name, '--wait=true', '--timeout=120s'])
   }
@@ -170,9 +181,20 @@ spec:
 `
   await kubectl(env, ['apply', '-f', '-'], manifest)
   await kubectl(env, ['-n', namespace, 'rollout', 'status', `deployment/${name}`, '--timeout=120s'])
-  const clusterIP = (await kubectl(env, ['-n', namespace, 'get', 'service', name, '-o', 'jsonpath={.spec.clusterIP}'])).trim()
+  const clusterIP = (
+    await kubectl(env, ['-n', namespace, 'get', 'service', name, '-o', 'jsonpath={.spec.clusterIP}'])
+  ).trim()
   const podIPs = (
-    await kubectl(env, ['-n', namespace, 'get', 'pods', '-l', `app=${name}`, '-o', 'jsonpath={.items[*].status.podIP}'])
+    await kubectl(env, [
+      '-n',
+      namespace,
+      'get',
+      'pods',
+      '-l',
+      `app=${name}`,
+      '-o',
+      'jsonpath={.items[*].status.podIP}',
+    ])
   )
     .trim()
     .split(/\s+/)
@@ -182,10 +204,24 @@ spec:
 
 /** A node port of a NodePort Service. */
 export async function nodePortOf(env: ClusterEnv, namespace: string, service: string): Promise<number> {
-  return Number(await kubectl(env, ['-n', namespace, 'get', 'service', service, '-o', 'jsonpath={.spec.ports[0].nodePort}']))
+  return Number(
+    await kubectl(env, [
+      '-n',
+      namespace,
+      'get',
+      'service',
+      service,
+      '-o',
+      'jsonpath={.spec.ports[0].nodePort}',
+    ]),
+  )
 }
 
 /** `curl` from inside the laptop namespace with a short deadline, so a blocked address fails fast. */
-export function curlFromLaptop(env: ClusterEnv, url: string, extraArgs: readonly string[] = []): Promise<RunResult> {
+export function curlFromLaptop(
+  env: ClusterEnv,
+  url: string,
+  extraArgs: readonly string[] = [],
+): Promise<RunResult> {
   return inLaptop(env, 'curl', ['-sS', '--max-time', '3', ...extraArgs, url], { timeoutMs: 10_000 })
 }

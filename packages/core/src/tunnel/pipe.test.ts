@@ -57,7 +57,9 @@ describe('joinStreams', () => {
     // Accepts writes into a deep queue and drains it slowly, the way an SSH channel waits for window.
     const channel = new Duplex({
       writableHighWaterMark: 4 << 20,
-      read() {},
+      read() {
+        // Readable data is pushed by final(), not pulled.
+      },
       write(chunk: Buffer, _encoding, callback) {
         setTimeout(() => {
           delivered.push(chunk)
