@@ -5,7 +5,10 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
-PATH="$(scripts/ensure-node.sh):$PATH"
+node_bin=$(scripts/ensure-node.sh)
+PATH="$node_bin:$PATH"
+# Native addons (ssh2's crypto) must build against Node 24's headers, not a system Node's.
+export npm_config_nodedir=${node_bin%/bin}
 source test/.cluster/env
 kubectl() { "$KUBECTL" --kubeconfig "$KUBECONFIG_HOST" "$@"; }
 ns=ktx-bench

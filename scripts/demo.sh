@@ -12,7 +12,10 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 [ "$(id -u)" = 0 ] || { echo "demo: the local cluster needs root; run: sudo $0" >&2; exit 1; }
 
-PATH="$(scripts/ensure-node.sh):$PATH"
+node_bin=$(scripts/ensure-node.sh)
+PATH="$node_bin:$PATH"
+# Native addons (ssh2's crypto) must build against Node 24's headers, not a system Node's.
+export npm_config_nodedir=${node_bin%/bin}
 export PATH
 npm ci --no-audit --no-fund --loglevel=error
 npm run build --silent

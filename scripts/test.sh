@@ -12,7 +12,10 @@ started=$SECONDS
 step() { echo "==> $* (at $((SECONDS - started))s)" >&2; }
 
 step "Node.js 24"
-PATH="$(scripts/ensure-node.sh):$PATH"
+node_bin=$(scripts/ensure-node.sh)
+PATH="$node_bin:$PATH"
+# Native addons (ssh2's crypto) must build against Node 24's headers, not a system Node's.
+export npm_config_nodedir=${node_bin%/bin}
 export PATH
 node --version
 
