@@ -3,7 +3,8 @@
  * place, know the platform and whether it runs elevated. Injected everywhere so tests can record
  * the exact `ip` argv (see `RecordingHost` in `@ktx/core/testing`).
  */
-import { open, readFile } from 'node:fs/promises'
+import { mkdir, open, readFile, rm } from 'node:fs/promises'
+import { dirname } from 'node:path'
 
 import { type CommandResult, type RunCommandOptions, runCommand } from '../exec/run.js'
 
@@ -19,6 +20,10 @@ export interface Host {
    * is often a bind mount or a symlink target that a rename would break. The file must exist.
    */
   writeFileInPlace(path: string, data: Buffer | string): Promise<void>
+  /** Creates a new file (and its directory); fails if the file exists. fsynced. */
+  writeNewFile(path: string, data: Buffer | string): Promise<void>
+  /** Deletes a file; a missing file is fine. */
+  removeFile(path: string): Promise<void>
   /** Root on Unix, Administrator on Windows. */
   isElevated(): boolean
 }
@@ -47,6 +52,19 @@ export function realHost(): Host {
       } finally {
         await handle.close()
       }
+    },
+    async writeNewFile(path, data) {
+      await mkdir(dirname(path), { recursive: true })
+      const handle = await open(path, 'wx', 0o644)
+      try {
+        await handle.writeFile(data)
+        await handle.sync()
+      } finally {
+        await handle.close()
+      }
+    },
+    async removeFile(path) {
+      await rm(path, { force: true })
     },
     isElevated() {
       // Windows has no uid; there the caller checks with `net session` (see net/privileges.ts).

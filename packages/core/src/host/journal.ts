@@ -25,6 +25,8 @@ export type UndoOp =
       readonly original: string
       readonly written: string
     }
+  /** Delete a file ktx created, but only if it still holds what ktx wrote. */
+  | { readonly op: 'remove-file'; readonly path: string; readonly written: string }
   /** Remove a marked block (`begin` … `end` lines) from a file. */
   | { readonly op: 'remove-block'; readonly path: string; readonly begin: string; readonly end: string }
   /**

@@ -52,6 +52,18 @@ export async function runUndo(host: Host, undo: UndoOp, signal?: AbortSignal): P
       await host.writeFileInPlace(undo.path, original)
       return { done: true }
     }
+    case 'remove-file': {
+      const current = await host.readFile(undo.path)
+      if (!current) return { done: true }
+      if (!current.equals(Buffer.from(undo.written, 'base64'))) {
+        return {
+          done: false,
+          reason: `${undo.path} was changed by something else since ktx wrote it; left as is`,
+        }
+      }
+      await host.removeFile(undo.path)
+      return { done: true }
+    }
     case 'remove-block': {
       const current = await host.readFile(undo.path)
       if (!current) return { done: true }

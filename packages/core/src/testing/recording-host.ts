@@ -94,6 +94,19 @@ export class RecordingHost implements Host {
     return Promise.resolve()
   }
 
+  writeNewFile(path: string, data: Buffer | string): Promise<void> {
+    if (this.files.has(path)) {
+      return Promise.reject(Object.assign(new Error(`EEXIST: ${path}`), { code: 'EEXIST' }))
+    }
+    this.files.set(path, Buffer.from(data))
+    return Promise.resolve()
+  }
+
+  removeFile(path: string): Promise<void> {
+    this.files.delete(path)
+    return Promise.resolve()
+  }
+
   isElevated(): boolean {
     return this.elevated
   }

@@ -6,19 +6,14 @@
  */
 import { HostError } from '../../errors.js'
 import type { Host } from '../../host/host.js'
-import type { UndoOp } from '../../host/journal.js'
+import type { HostChange } from '../../host/change.js'
 import type { Cidr } from '../cidr.js'
 import type { ExistingRoute } from '../route-plan.js'
 import { darwinRouteTable } from './darwin.js'
 import { linuxRouteTable } from './linux.js'
 import { windowsRouteTable } from './windows.js'
 
-/** One change to this machine: what it is, how to make it, how to undo it (as journal data). */
-export interface HostChange {
-  readonly description: string
-  readonly undo: UndoOp
-  apply(signal?: AbortSignal): Promise<void>
-}
+export type { HostChange } from '../../host/change.js'
 
 /** An address of this machine and the subnet it sits in. */
 export interface LocalAddress {
