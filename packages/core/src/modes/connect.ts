@@ -9,29 +9,19 @@
  * (and wait until it is gone), delete the Lease. If any setup step fails, everything already made
  * is removed before the error is thrown.
  */
-import { randomBytes } from 'node:crypto'
 import type { Agent as HttpAgent } from 'node:http'
 import type { Agent as HttpsAgent } from 'node:https'
 
 import { type Dispatcher, ProxyAgent } from 'undici'
 
-import { CleanupStack } from '../cleanup/stack.js'
-import { AGENT_SSH_PORT, AGENT_SSH_USER } from '../contract.js'
-import { isKtxError, messageOf } from '../errors.js'
-import type { Logger } from '../logger.js'
-import type { SessionEvent, StepId } from '../events.js'
-import { type Kube, createKube, isKube } from '../kube/client.js'
-import { createSessionLease } from '../kube/lease.js'
-import { openPortForward } from '../kube/port-forward.js'
-import { createShadowPod, deletePodAndWait, waitPodReady } from '../kube/shadow.js'
-import { type ConnectOptions, type ResolvedConnectOptions, resolveConnectOptions } from '../options.js'
+import { type ConnectOptions, resolveConnectOptions } from '../options.js'
 import type { ProxyEndpoint, Session } from '../session.js'
-import { buildSession } from './connect-session.js'
-import { generateSessionKey } from '../tunnel/keys.js'
 import { startHttpProxy } from '../tunnel/http-proxy.js'
 import { startSocks5 } from '../tunnel/socks5.js'
-import { openSsh } from '../tunnel/ssh.js'
 import { TunnelHttpAgent, TunnelHttpsAgent } from '../tunnel/tunnel-agent.js'
+import { buildSession } from './connect-session.js'
+import { createSetupContext } from './shared/setup.js'
+import { openKube, openLease, openShadowTunnel } from './shared/shadow-tunnel.js'
 
 /** A ready `connect` session. Close it (or `await using` it) to remove everything it made. */
 export interface ConnectSession extends Session {
@@ -59,126 +49,32 @@ export interface ConnectSession extends Session {
  */
 export async function connect(options: ConnectOptions = {}): Promise<ConnectSession> {
   const opts = resolveConnectOptions(options)
-  const id = randomBytes(4).toString('hex')
-  const log = opts.logger.child({ session: id })
-  const emit = safeEmitter(opts, log)
-  const internal = new AbortController()
-  const stack = new CleanupStack({
-    stepTimeoutMs: opts.timeouts.cleanupStepMs,
-    onStep: (name) => {
-      emit({ type: 'cleanup.step', name })
-    },
-    onError: (name, error) => {
-      emit({ type: 'cleanup.failed', name, error })
-    },
+  const ctx = createSetupContext({
+    logger: opts.logger,
+    onEvent: opts.onEvent,
+    signal: opts.signal,
+    cleanupStepMs: opts.timeouts.cleanupStepMs,
   })
-  const setupSignal = AbortSignal.any([internal.signal, ...(opts.signal ? [opts.signal] : [])])
-
-  const step = async <T>(id: StepId, fn: () => Promise<T>, detail?: string): Promise<T> => {
-    // Checked between steps too, so an abort never starts the next cluster write.
-    setupSignal.throwIfAborted()
-    emit({ type: 'step.start', step: id, ...(detail ? { detail } : {}) })
-    try {
-      const value = await fn()
-      emit({ type: 'step.done', step: id })
-      return value
-    } catch (error) {
-      emit({ type: 'step.fail', step: id, error })
-      throw error
-    }
-  }
-
+  const { stack, step } = ctx
   try {
-    const kube: Kube = await step('kube.connect', () =>
-      Promise.resolve(
-        isKube(opts.kube)
-          ? opts.kube
-          : createKube({ ...opts.kube, requestTimeoutMs: opts.timeouts.kubeRequestMs }),
-      ),
-    )
+    const kube = await openKube(ctx, opts.kube, opts.timeouts.kubeRequestMs)
     const namespace = kube.namespace
-    log.info('Connecting', { context: kube.context, namespace, server: kube.server })
-    const keys = generateSessionKey(`ktx-${id}`)
-
-    const lease = await step('lease.create', () =>
-      createSessionLease(kube, {
-        name: `ktx-${id}`,
-        sessionId: id,
-        owner: opts.owner,
-        durationSeconds: opts.leaseDurationSeconds,
-        logger: log,
-        onRenewFailed: (error) => {
-          emit({ type: 'heartbeat.failed', error })
-        },
-        signal: setupSignal,
-      }),
-    )
-    stack.defer('delete lease', (signal) => lease.close(signal), {
-      leftover: { kind: 'Lease', name: lease.name, namespace },
+    ctx.log.info('Connecting', { context: kube.context, namespace, server: kube.server })
+    const lease = await openLease(ctx, kube, {
+      owner: opts.owner,
+      durationSeconds: opts.leaseDurationSeconds,
     })
-
-    const podName = `ktx-shadow-${id}`
-    const created = await step(
-      'shadow.create',
-      () =>
-        createShadowPod(
-          kube,
-          {
-            name: podName,
-            namespace,
-            sessionId: id,
-            owner: opts.owner,
-            image: opts.image,
-            authorizedKey: keys.publicKey,
-            ownerReference: lease.ownerReference,
-          },
-          setupSignal,
-        ),
-      podName,
-    )
-    stack.defer('delete shadow pod', (signal) => deletePodAndWait(kube, podName, signal), {
-      leftover: { kind: 'Pod', name: podName, namespace },
+    const { pod, ssh, forward } = await openShadowTunnel(ctx, kube, lease, {
+      spec: { name: `ktx-shadow-${ctx.id}`, owner: opts.owner, image: opts.image },
+      timeouts: opts.timeouts,
     })
-
-    await step('shadow.ready', () =>
-      waitPodReady(kube, {
-        name: podName,
-        image: opts.image,
-        timeoutMs: opts.timeouts.podReadyMs,
-        created,
-        signal: setupSignal,
-        logger: log,
-      }),
-    )
-
-    const forward = await step('port-forward.open', () =>
-      openPortForward(kube, {
-        pod: podName,
-        port: AGENT_SSH_PORT,
-        timeoutMs: opts.timeouts.portForwardMs,
-        signal: setupSignal,
-      }),
-    )
-    stack.defer('close port-forward', () => forward.close())
-
-    const ssh = await step('ssh.connect', () =>
-      openSsh({
-        sock: forward,
-        username: AGENT_SSH_USER,
-        privateKey: keys.privateKey,
-        readyTimeoutMs: opts.timeouts.sshHandshakeMs,
-        signal: setupSignal,
-        logger: log,
-      }),
-    )
-    stack.defer('close ssh', () => ssh.close())
 
     const socks = await step('socks.listen', () =>
-      startSocks5({ dialer: ssh, host: opts.socks.host, port: opts.socks.port, logger: log }),
+      startSocks5({ dialer: ssh, host: opts.socks.host, port: opts.socks.port, logger: ctx.log }),
     )
     stack.defer('stop socks5 proxy', () => socks.close())
     const http = await step('http.listen', () =>
-      startHttpProxy({ dialer: ssh, host: opts.http.host, port: opts.http.port, logger: log }),
+      startHttpProxy({ dialer: ssh, host: opts.http.host, port: opts.http.port, logger: ctx.log }),
     )
     stack.defer('stop http proxy', () => http.close())
 
@@ -190,37 +86,18 @@ export async function connect(options: ConnectOptions = {}): Promise<ConnectSess
       httpsAgent.destroy()
       await dispatcher.close()
     })
-    emit({ type: 'step.done', step: 'ready' })
+    ctx.emit({ type: 'step.done', step: 'ready' })
 
     return buildSession(
-      { id, namespace, pod: podName, socks, http, httpAgent, httpsAgent, dispatcher },
+      { id: ctx.id, namespace, pod, socks, http, httpAgent, httpsAgent, dispatcher },
       {
-        stack,
-        internal,
+        ctx,
         lease,
         ssh,
         forward,
-        signal: opts.signal,
-        emit,
-        log,
       },
     )
   } catch (error) {
-    internal.abort()
-    await stack.unwind().catch((cleanupError: unknown) => {
-      log.error('Cleanup after a failed setup was incomplete', { error: messageOf(cleanupError) })
-    })
-    if (opts.signal?.aborted) throw opts.signal.reason
-    throw error
-  }
-}
-
-function safeEmitter(opts: ResolvedConnectOptions, log: Logger) {
-  return (event: SessionEvent): void => {
-    try {
-      opts.onEvent(event)
-    } catch (error) {
-      log.warn('onEvent handler threw; ignored', { error: isKtxError(error) ? error.code : messageOf(error) })
-    }
+    throw await ctx.fail(error)
   }
 }
