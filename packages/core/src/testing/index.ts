@@ -1,0 +1,2 @@
+/** Test doubles for code built on `@ktx/core`. */
+export { type FakeResponse, RecordingHost } from './recording-host.js'
