@@ -67,7 +67,7 @@ let clusterDelayMs = 0
 const openClusterSockets = new Set<Socket>()
 
 let socks: Socks5Server
-let socksDials: string[] = []
+const socksDials: string[] = []
 let clusterExchange: DnsExchange
 let upstreamExchange: DnsExchange
 let server: DnsServer
