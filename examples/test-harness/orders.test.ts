@@ -1,0 +1,47 @@
+/**
+ * A test suite that calls an in-cluster Service by name through a ktx session.
+ *
+ * The host running this suite cannot resolve cluster names (`orders.<namespace>` is not in its
+ * DNS), so the first test shows the name fails without ktx, and the second that it answers with it.
+ */
+import { connect, type ConnectSession } from '@ktx/core'
+import { fetch } from 'undici'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import {
+  type FixtureNamespace,
+  createFixtureNamespace,
+  deployWeb,
+  loadClusterEnv,
+} from '../../test/harness/cluster.js'
+
+const env = loadClusterEnv()
+let namespace: FixtureNamespace
+let session: ConnectSession
+
+beforeAll(async () => {
+  namespace = await createFixtureNamespace(env, 'example')
+  await deployWeb(env, namespace.name, 'orders', { body: 'orders: 3 open' })
+  session = await connect({
+    mode: 'socks',
+    kube: { kubeconfig: env.KUBECONFIG_HOST, namespace: namespace.name },
+    image: env.SHADOW_IMAGE,
+  })
+})
+
+afterAll(async () => {
+  await session.close()
+  await namespace.close()
+})
+
+describe('orders, called from a test through ktx', () => {
+  it('is not resolvable from this machine on its own', async () => {
+    await expect(fetch(`http://orders.${namespace.name}/`)).rejects.toThrow()
+  })
+
+  it('answers by its cluster DNS name through the session', async () => {
+    const response = await fetch(`http://orders.${namespace.name}/`, { dispatcher: session.dispatcher })
+    expect(response.status).toBe(200)
+    expect((await response.text()).trim()).toBe('orders: 3 open')
+  })
+})
