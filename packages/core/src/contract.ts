@@ -39,7 +39,19 @@ export const MANAGED_BY = 'ktx'
 export const ANNOTATIONS = {
   /** `user@host` of the session that made the object. */
   owner: 'ktx.dev/owner',
+  /**
+   * On a user's Service (and, in scale mode, its workload) while a session redirects it: JSON
+   * naming the session, its owner and Lease. Taken with a resourceVersion-guarded write.
+   */
+  lock: 'ktx.dev/lock',
+  /** On a user's Service whose selector ktx switched: JSON `{session, selector}` to restore. */
+  originalSelector: 'ktx.dev/original-selector',
+  /** On a Deployment/StatefulSet ktx scaled to 0: JSON `{session, replicas}` to restore. */
+  originalReplicas: 'ktx.dev/original-replicas',
 } as const
+
+/** The label an exchanged Service's selector points at: `ktx.dev/exchange=<session>`. */
+export const EXCHANGE_LABEL = 'ktx.dev/exchange'
 
 /** Label selector matching everything ktx manages. */
 export const MANAGED_SELECTOR = `${LABELS.managedBy}=${MANAGED_BY}`

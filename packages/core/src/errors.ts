@@ -47,6 +47,16 @@ export type KtxErrorCode =
   | 'KTX_TUNNEL_PROBE_FAILED'
   | 'KTX_JOURNAL_FAILED'
   | 'KTX_PLATFORM_UNSUPPORTED'
+  | 'KTX_SERVICE_NOT_FOUND'
+  | 'KTX_SERVICE_NO_SELECTOR'
+  | 'KTX_WORKLOAD_NOT_FOUND'
+  | 'KTX_TARGET_AMBIGUOUS'
+  | 'KTX_EXPOSE_INVALID'
+  | 'KTX_SERVICE_LOCKED'
+  | 'KTX_SESSION_ALIVE'
+  | 'KTX_SERVICE_LOST'
+  | 'KTX_ENDPOINTS_NOT_READY'
+  | 'KTX_WORKLOAD_NOT_READY'
 
 /** Fields every ktx error accepts. */
 export interface KtxErrorOptions {
@@ -76,8 +86,13 @@ export class KtxError extends Error {
 
 /** A bad option or flag value. Exit 2. */
 export class UsageError extends KtxError {
-  constructor(message: string, options: KtxErrorOptions = {}) {
-    super('KTX_OPTION_INVALID', 'usage', message, options)
+  constructor(
+    message: string,
+    options: KtxErrorOptions & {
+      code?: 'KTX_OPTION_INVALID' | 'KTX_EXPOSE_INVALID' | 'KTX_TARGET_AMBIGUOUS'
+    } = {},
+  ) {
+    super(options.code ?? 'KTX_OPTION_INVALID', 'usage', message, options)
   }
 }
 
@@ -112,8 +127,13 @@ export class PermissionError extends KtxError {
 
 /** Someone else's object is in the way. Exit 5. */
 export class ConflictError extends KtxError {
-  constructor(message: string, options: KtxErrorOptions = {}) {
-    super('KTX_KUBE_CONFLICT', 'conflict', message, options)
+  constructor(
+    message: string,
+    options: KtxErrorOptions & {
+      code?: 'KTX_KUBE_CONFLICT' | 'KTX_SERVICE_LOCKED' | 'KTX_SESSION_ALIVE' | 'KTX_SERVICE_LOST'
+    } = {},
+  ) {
+    super(options.code ?? 'KTX_KUBE_CONFLICT', 'conflict', message, options)
   }
 }
 

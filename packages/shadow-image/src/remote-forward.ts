@@ -68,12 +68,24 @@ export class RemoteForwards {
   #carry(socket: Socket, bindAddr: string, bindPort: number): void {
     this.#track(socket)
     socket.setNoDelay(true)
+    // Callers that vanish without a FIN (a deleted pod, a dropped node) are found and closed.
+    socket.setKeepAlive(true, 30_000)
     socket.pause()
+    // A reset from the caller (even before the channel is open) must never crash the agent.
+    socket.on('error', (error) => {
+      this.#log('debug', 'Inbound connection failed', { error: error.message })
+    })
     const remote = socket.remoteAddress ?? '0.0.0.0'
     this.#client.forwardOut(bindAddr, bindPort, remote, socket.remotePort ?? 0, (error, channel) => {
       if (error) {
         this.#log('debug', 'forwarded-tcpip refused by the client', { error: error.message })
-        socket.destroy()
+        // Nothing listens on the laptop side: the caller gets a reset, as from a closed port.
+        if (!socket.destroyed) socket.resetAndDestroy()
+        return
+      }
+      if (socket.destroyed) {
+        // The caller left while the channel was being opened; nothing would ever close it.
+        channel.close()
         return
       }
       join(channel, socket)

@@ -1,6 +1,8 @@
 import {
+  AppsV1Api,
   CoordinationV1Api,
   CoreV1Api,
+  DiscoveryV1Api,
   type ConfigurationOptions,
   type KubeConfig,
   Observable,
@@ -30,6 +32,10 @@ export interface Kube {
   readonly server: string
   readonly core: CoreV1Api
   readonly coordination: CoordinationV1Api
+  /** Deployments and StatefulSets (exchange's scale mode). */
+  readonly apps: AppsV1Api
+  /** EndpointSlices (watching a Service's endpoints switch over). */
+  readonly discovery: DiscoveryV1Api
   readonly requestTimeoutMs: number
   /**
    * Runs one API call. `fn` must pass the given options to the generated method.
@@ -71,6 +77,8 @@ export function kubeFromConfig(resolved: ResolvedKubeConfig, requestTimeoutMs: n
     server,
     core: config.makeApiClient(CoreV1Api),
     coordination: config.makeApiClient(CoordinationV1Api),
+    apps: config.makeApiClient(AppsV1Api),
+    discovery: config.makeApiClient(DiscoveryV1Api),
     requestTimeoutMs,
     async call(what, fn, signal) {
       const timeout = AbortSignal.timeout(requestTimeoutMs)

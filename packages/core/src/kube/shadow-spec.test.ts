@@ -55,4 +55,36 @@ describe('buildShadowPod', () => {
     const { ownerReference: _omit, ...rest } = spec
     expect(buildShadowPod(rest).metadata).not.toHaveProperty('ownerReferences')
   })
+
+  it('carries the role, extra labels and inbound ports named like the Service targets them', () => {
+    const pod = buildShadowPod({
+      ...spec,
+      role: 'exchange',
+      labels: { 'ktx.dev/exchange': 'abc123', 'ktx.dev/role': 'not-this' },
+      ports: [{ name: 'http', containerPort: 8080 }, { containerPort: 9090 }],
+    })
+    expect(pod.metadata?.labels).toEqual({
+      'ktx.dev/exchange': 'abc123',
+      'app.kubernetes.io/managed-by': 'ktx',
+      'ktx.dev/session': 'abc123',
+      'ktx.dev/role': 'exchange',
+    })
+    expect(pod.spec?.containers[0]?.ports).toEqual([
+      { name: 'health', containerPort: 8081, protocol: 'TCP' },
+      { name: 'http', containerPort: 8080, protocol: 'TCP' },
+      { containerPort: 9090, protocol: 'TCP' },
+    ])
+    expect(pod.spec?.securityContext).not.toHaveProperty('sysctls')
+  })
+
+  it('lets the unprivileged agent bind ports below 1024, and yields the name "health" to a Service', () => {
+    const pod = buildShadowPod({ ...spec, ports: [{ name: 'health', containerPort: 80 }] })
+    expect(pod.spec?.securityContext?.sysctls).toEqual([
+      { name: 'net.ipv4.ip_unprivileged_port_start', value: '0' },
+    ])
+    expect(pod.spec?.containers[0]?.ports).toEqual([
+      { containerPort: 8081, protocol: 'TCP' },
+      { name: 'health', containerPort: 80, protocol: 'TCP' },
+    ])
+  })
 })

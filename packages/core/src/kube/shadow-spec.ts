@@ -1,7 +1,14 @@
 import type { V1OwnerReference, V1Pod } from '@kubernetes/client-node'
 
 import { AGENT_ENV, AGENT_HEALTH_PATH, AGENT_HEALTH_PORT, AGENT_SSH_PORT } from '../contract.js'
-import { sessionAnnotations, sessionLabels } from './labels.js'
+import { type KtxRole, sessionAnnotations, sessionLabels } from './labels.js'
+
+/** A port the agent will listen on for inbound traffic (exchange's remote ports). */
+export interface ShadowPort {
+  /** The Service's named targetPort this port answers for, so the name resolves on the shadow. */
+  readonly name?: string
+  readonly containerPort: number
+}
 
 /** Everything that decides a shadow pod's manifest. */
 export interface ShadowSpec {
@@ -17,7 +24,16 @@ export interface ShadowSpec {
   readonly ownerReference?: V1OwnerReference
   readonly sshPort?: number
   readonly healthPort?: number
+  /** `ktx.dev/role`. Default `shadow`. */
+  readonly role?: KtxRole
+  /** Extra pod labels (exchange's selector label). ktx's own labels win on a clash. */
+  readonly labels?: Readonly<Record<string, string>>
+  /** Ports for inbound traffic; declared so named targetPorts resolve to the shadow. */
+  readonly ports?: readonly ShadowPort[]
 }
+
+// Ports below this need the sysctl below, since the agent runs unprivileged with no capabilities.
+const FIRST_UNPRIVILEGED_PORT = 1024
 
 /** Container name of the agent in every ktx pod. */
 export const AGENT_CONTAINER = 'agent'
@@ -31,13 +47,17 @@ export const AGENT_CONTAINER = 'agent'
 export function buildShadowPod(spec: ShadowSpec): V1Pod {
   const sshPort = spec.sshPort ?? AGENT_SSH_PORT
   const healthPort = spec.healthPort ?? AGENT_HEALTH_PORT
+  const inbound = spec.ports ?? []
+  // A Service may target a port named "health"; then that name belongs to the inbound port.
+  const healthName = inbound.some((p) => p.name === 'health') ? {} : { name: 'health' }
+  const lowPorts = inbound.some((p) => p.containerPort < FIRST_UNPRIVILEGED_PORT)
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
       name: spec.name,
       namespace: spec.namespace,
-      labels: sessionLabels(spec.sessionId, 'shadow'),
+      labels: { ...spec.labels, ...sessionLabels(spec.sessionId, spec.role ?? 'shadow') },
       annotations: sessionAnnotations(spec.owner),
       ...(spec.ownerReference ? { ownerReferences: [spec.ownerReference] } : {}),
     },
@@ -51,6 +71,8 @@ export function buildShadowPod(spec: ShadowSpec): V1Pod {
         runAsUser: 65534,
         runAsGroup: 65534,
         seccompProfile: { type: 'RuntimeDefault' },
+        // A namespaced, "safe" sysctl (Kubernetes >= 1.22): lets the unprivileged agent bind :80.
+        ...(lowPorts ? { sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }] } : {}),
       },
       containers: [
         {
@@ -62,7 +84,14 @@ export function buildShadowPod(spec: ShadowSpec): V1Pod {
             { name: AGENT_ENV.sshPort, value: String(sshPort) },
             { name: AGENT_ENV.healthPort, value: String(healthPort) },
           ],
-          ports: [{ name: 'health', containerPort: healthPort, protocol: 'TCP' }],
+          ports: [
+            { ...healthName, containerPort: healthPort, protocol: 'TCP' },
+            ...inbound.map((p) => ({
+              ...(p.name === undefined ? {} : { name: p.name }),
+              containerPort: p.containerPort,
+              protocol: 'TCP',
+            })),
+          ],
           readinessProbe: {
             httpGet: { path: AGENT_HEALTH_PATH, port: healthPort },
             periodSeconds: 1,

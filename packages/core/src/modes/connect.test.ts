@@ -36,6 +36,8 @@ function fakeKube(calls: string[]): Kube {
     server: 'https://fake:6443',
     core: core as unknown as Kube['core'],
     coordination: coordination as unknown as Kube['coordination'],
+    apps: {} as Kube['apps'],
+    discovery: {} as Kube['discovery'],
     requestTimeoutMs: 1_000,
     call: (_what, fn) => fn({}),
   }

@@ -11,41 +11,82 @@ export interface ReverseForwardOptions {
   readonly remoteHost?: string
   /** Port the agent binds in the pod; 0 lets it choose. */
   readonly remotePort: number
-  /** Where each incoming connection is carried to on this machine. */
+  /** Where each incoming connection is carried to on this machine. Default `127.0.0.1`. */
   readonly localHost?: string
   readonly localPort: number
+  /**
+   * Called when the local port refuses a connection (nothing listens there). The caller in the
+   * cluster gets a connection reset; the forward keeps running. Must not throw.
+   */
+  readonly onLocalError?: (error: NodeJS.ErrnoException) => void
+  /** Called when a connection reached the local port (e.g. to clear a "not listening" warning). */
+  readonly onLocalConnect?: () => void
   readonly logger: Logger
 }
 
 /** A remote listener in the pod feeding a local port. Needs {@link ReverseForward.close}. */
 export interface ReverseForward extends AsyncDisposable {
   readonly remotePort: number
+  /** Connections being carried right now. */
+  readonly active: number
+  /** Stops the remote listener and cuts the connections it is carrying. */
   close(): Promise<void>
 }
 
 /**
  * Inbound traffic: the agent listens on `remoteHost:remotePort` in the pod and each connection is
- * carried back over SSH (`forwarded-tcpip`) to `localHost:localPort`.
+ * carried back over SSH (`forwarded-tcpip`) to `localHost:localPort`. The channel is accepted only
+ * once the local connection is up; a refused local connection rejects the channel, which the agent
+ * answers with a TCP reset to the caller.
  * @throws TunnelError when the agent refuses the listen (port in use).
  */
 export async function startReverseForward(options: ReverseForwardOptions): Promise<ReverseForward> {
   const remoteHost = options.remoteHost ?? '0.0.0.0'
   const localHost = options.localHost ?? '127.0.0.1'
-  const log = options.logger.child({ component: 'reverse' })
+  const log = options.logger.child({ component: 'reverse', localPort: options.localPort })
+  const open = new Set<{ destroy(): void }>()
   const remotePort = await options.ssh.forwardIn(
     remoteHost,
     options.remotePort,
     (details, accept, reject) => {
       const local = netConnect({ host: localHost, port: options.localPort, noDelay: true })
-      local.once('connect', () => {
-        joinStreams(accept(), local)
-      })
-      local.once('error', (error) => {
-        log.debug('Local target refused a reverse connection', { error: error.message, from: details.srcIP })
+      const onError = (error: NodeJS.ErrnoException): void => {
+        log.debug('Local port refused a reverse connection', { error: error.message, from: details.srcIP })
+        options.onLocalError?.(error)
         reject()
+      }
+      local.once('error', onError)
+      local.once('connect', () => {
+        // From here on errors belong to joinStreams; rejecting an accepted channel would orphan it.
+        local.removeListener('error', onError)
+        options.onLocalConnect?.()
+        const channel = accept()
+        open.add(local)
+        joinStreams(channel, local, () => open.delete(local))
       })
     },
   )
-  const close = (): Promise<void> => options.ssh.unforwardIn(remoteHost, remotePort)
-  return { remotePort, close, [Symbol.asyncDispose]: close }
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      try {
+        await options.ssh.unforwardIn(remoteHost, remotePort)
+      } catch (error) {
+        // The agent drops every listener of a connection that ends, so a lost SSH needs no cancel.
+        log.debug('Cancelling the remote listener failed', { error: (error as Error).message })
+      } finally {
+        for (const socket of open) socket.destroy()
+        open.clear()
+      }
+    })()
+    return closing
+  }
+  return {
+    remotePort,
+    get active() {
+      return open.size
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  }
 }

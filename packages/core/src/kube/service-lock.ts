@@ -1,0 +1,170 @@
+/**
+ * The Service side of the redirect protocol (see redirect-state.ts): take the lock, switch the
+ * selector, put it back. Every write carries a resourceVersion guard and is retried after a fresh
+ * read when someone else wrote first, so two sessions racing for one Service cannot both win.
+ */
+import type { V1Service } from '@kubernetes/client-node'
+
+import { ANNOTATIONS, EXCHANGE_LABEL } from '../contract.js'
+import { KubeApiError } from '../errors.js'
+import type { Kube } from './client.js'
+import { WRITE_ATTEMPTS, guardedUpdate, isConflict } from './guarded-update.js'
+import { type PatchOp, annotationOps, guard } from './json-patch.js'
+import { type Liveness, judgeLease } from './liveness.js'
+import {
+  type LockRecord,
+  formatRecord,
+  readLock,
+  readOriginalSelector,
+  sameLabels,
+} from './redirect-state.js'
+import { findService, patchService, readService } from './service.js'
+
+/** The outcome of {@link takeServiceLock}. */
+export type LockAttempt =
+  | { readonly state: 'taken'; readonly service: V1Service }
+  /** Another session holds it and its Lease is alive. */
+  | { readonly state: 'held'; readonly lock: LockRecord; readonly liveness: Liveness }
+  /** Left behind by a dead session (or unreadable): recover it, then try again. */
+  | {
+      readonly state: 'stale'
+      readonly lock: LockRecord | undefined
+      readonly liveness: Liveness | undefined
+    }
+
+/**
+ * Takes the lock on a Service: one guarded patch that adds `ktx.dev/lock` and, in selector mode,
+ * `ktx.dev/original-selector` with the current selector. Taking a lock the session already holds
+ * is a no-op.
+ * @throws KubeApiError `KTX_SERVICE_NOT_FOUND` / `KTX_SERVICE_NO_SELECTOR`, or API errors.
+ */
+export async function takeServiceLock(
+  kube: Kube,
+  name: string,
+  record: LockRecord,
+  signal?: AbortSignal,
+): Promise<LockAttempt> {
+  for (let attempt = 1; ; attempt++) {
+    const service = await readService(kube, name, signal)
+    const annotations = service.metadata?.annotations
+    const lock = readLock(annotations)
+    if (lock.state === 'valid' && lock.value.session === record.session) return { state: 'taken', service }
+    if (lock.state === 'valid') {
+      const liveness = await judgeLease(kube, lock.value.lease, signal)
+      return liveness.alive
+        ? { state: 'held', lock: lock.value, liveness }
+        : { state: 'stale', lock: lock.value, liveness }
+    }
+    const selector = service.spec?.selector
+    if (
+      lock.state === 'corrupt' ||
+      readOriginalSelector(annotations).state !== 'absent' ||
+      pointsAtKtx(selector)
+    ) {
+      return { state: 'stale', lock: undefined, liveness: undefined }
+    }
+    requireSelector(kube, name, selector)
+    const records: Record<string, string> = { [ANNOTATIONS.lock]: formatRecord(record) }
+    if (record.mode === 'selector') {
+      records[ANNOTATIONS.originalSelector] = formatRecord({ session: record.session, selector })
+    }
+    try {
+      const patched = await patchService(
+        kube,
+        name,
+        [...guard(service.metadata?.resourceVersion), ...annotationOps(annotations, records)],
+        signal,
+      )
+      return { state: 'taken', service: patched }
+    } catch (error) {
+      if (!isConflict(error) || attempt >= WRITE_ATTEMPTS) throw error
+    }
+  }
+}
+
+/**
+ * Points the Service's selector at `selector`, provided the session still holds the lock.
+ * @returns false when the lock is no longer the session's (nothing was written).
+ */
+export async function switchSelector(
+  kube: Kube,
+  name: string,
+  options: { readonly session: string; readonly selector: Readonly<Record<string, string>> },
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const result = await guardedUpdate(read(kube, name, signal), write(kube, name, signal), (service) => {
+    const lock = readLock(service.metadata?.annotations)
+    if (lock.state !== 'valid' || lock.value.session !== options.session) return undefined
+    if (sameLabels(service.spec?.selector, options.selector)) return []
+    return [{ op: 'replace', path: '/spec/selector', value: options.selector }]
+  })
+  return result === 'written'
+}
+
+/** What {@link restoreService} did. */
+export type RestoreOutcome = 'restored' | 'not-locked' | 'other-owner' | 'gone'
+
+/**
+ * Puts back the selector saved by `session` (any session when undefined) and, with `release`,
+ * removes ktx's annotations, leaving the Service as it was before. Skips a Service another session
+ * holds.
+ */
+export async function restoreService(
+  kube: Kube,
+  name: string,
+  options: { readonly session: string | undefined; readonly release: boolean },
+  signal?: AbortSignal,
+): Promise<RestoreOutcome> {
+  let outcome: RestoreOutcome = 'not-locked'
+  const result = await guardedUpdate(read(kube, name, signal), write(kube, name, signal), (service) => {
+    const annotations = service.metadata?.annotations
+    const lock = readLock(annotations)
+    const original = readOriginalSelector(annotations)
+    const mine = (session: string): boolean => options.session === undefined || session === options.session
+    if (lock.state === 'valid' && !mine(lock.value.session)) {
+      outcome = 'other-owner'
+      return undefined
+    }
+    const ops: PatchOp[] = []
+    if (original.state === 'valid' && mine(original.value.session)) {
+      if (!sameLabels(service.spec?.selector, original.value.selector)) {
+        ops.push({ op: 'replace', path: '/spec/selector', value: original.value.selector })
+      }
+    }
+    if (options.release) {
+      const drop: Record<string, undefined> = {}
+      if (lock.state !== 'absent') drop[ANNOTATIONS.lock] = undefined
+      if (original.state !== 'absent') drop[ANNOTATIONS.originalSelector] = undefined
+      ops.push(...annotationOps(annotations, drop))
+    }
+    outcome = lock.state === 'absent' && original.state === 'absent' ? 'not-locked' : 'restored'
+    return ops
+  })
+  return result === 'gone' ? 'gone' : outcome
+}
+
+/** True when a selector points at a ktx pod (left by a session that lost its records). */
+export function pointsAtKtx(selector: Readonly<Record<string, string>> | undefined): boolean {
+  return selector !== undefined && EXCHANGE_LABEL in selector
+}
+
+function requireSelector(
+  kube: Kube,
+  name: string,
+  selector: Readonly<Record<string, string>> | undefined,
+): asserts selector is Readonly<Record<string, string>> {
+  if (selector !== undefined && Object.keys(selector).length > 0) return
+  throw new KubeApiError(
+    'KTX_SERVICE_NO_SELECTOR',
+    `Service "${name}" in namespace "${kube.namespace}" has no selector (its endpoints are managed by hand), so ktx cannot redirect it`,
+    { suggestions: ['Exchange a Service that selects pods, or use `ktx preview` to publish a local port.'] },
+  )
+}
+
+function read(kube: Kube, name: string, signal: AbortSignal | undefined) {
+  return (): Promise<V1Service | undefined> => findService(kube, name, signal)
+}
+
+function write(kube: Kube, name: string, signal: AbortSignal | undefined) {
+  return (ops: PatchOp[]): Promise<V1Service> => patchService(kube, name, ops, signal)
+}
