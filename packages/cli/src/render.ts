@@ -60,6 +60,17 @@ const STEP_TEXT: Readonly<Record<StepId, string>> = {
   'ssh.connect': 'Connecting SSH tunnel',
   'socks.listen': 'Starting SOCKS5 proxy',
   'http.listen': 'Starting HTTP proxy',
+  'tun.preflight': 'Checking root, tun2socks and the TUN device name',
+  'routes.plan': 'Planning routes',
+  'tun.up': 'Creating the TUN device and starting tun2socks',
+  'routes.apply': 'Adding routes',
+  'dns.start': 'Setting up DNS',
+  'tunnel.probe': 'Probing TCP and DNS through the tunnel',
+  'target.resolve': 'Looking up the Service and its ports',
+  'service.lock': 'Locking the Service',
+  'reverse.listen': 'Listening in the shadow pod',
+  'service.switch': 'Pointing the Service at the shadow pod',
+  'workload.scale': 'Scaling the workload to 0',
   ready: 'Ready',
 }
 
@@ -80,5 +91,18 @@ export function renderEvent(event: SessionEvent, debug: boolean): string | undef
       return `Cleaning up: ${event.name}`
     case 'cleanup.failed':
       return `Cleanup step failed: ${event.name}: ${messageOf(event.error)}`
+    case 'warning':
+      return `Warning: ${event.message}`
+    case 'local.unreachable':
+      return `Warning: nothing listens on ${event.host}:${event.port} (for pod port ${event.remote}); callers get a connection reset until it does`
+    case 'service.repointed':
+      return `Service ${event.service} was changed (selector ${formatSelector(event.previous)}); pointed it at the shadow pod again`
+    case 'lock.recovered':
+      return `${event.service} was left by session ${event.session} of ${event.owner} (${event.lastAlive}); restored it before taking over`
   }
+}
+
+function formatSelector(selector: Readonly<Record<string, string>>): string {
+  const pairs = Object.entries(selector).map(([key, value]) => `${key}=${value}`)
+  return pairs.length > 0 ? pairs.join(',') : 'empty'
 }

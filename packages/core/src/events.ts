@@ -8,6 +8,17 @@ export type StepId =
   | 'ssh.connect'
   | 'socks.listen'
   | 'http.listen'
+  | 'tun.preflight'
+  | 'routes.plan'
+  | 'tun.up'
+  | 'routes.apply'
+  | 'dns.start'
+  | 'tunnel.probe'
+  | 'target.resolve'
+  | 'service.lock'
+  | 'reverse.listen'
+  | 'service.switch'
+  | 'workload.scale'
   | 'ready'
 
 /**
@@ -22,6 +33,30 @@ export type SessionEvent =
   | { readonly type: 'heartbeat.failed'; readonly error: unknown }
   | { readonly type: 'cleanup.step'; readonly name: string }
   | { readonly type: 'cleanup.failed'; readonly name: string; readonly error: unknown }
+  /** Something the user should know that does not stop the session. */
+  | { readonly type: 'warning'; readonly message: string }
+  /** Exchange: nothing accepts on a local port (at start, or when a caller arrived). */
+  | {
+      readonly type: 'local.unreachable'
+      readonly host: string
+      readonly port: number
+      readonly remote: number
+      readonly error: unknown
+    }
+  /** Exchange: someone re-applied the Service; ktx pointed it at the shadow pod again. */
+  | {
+      readonly type: 'service.repointed'
+      readonly service: string
+      readonly previous: Readonly<Record<string, string>>
+    }
+  /** Exchange: a dead session's lock was found and its changes undone before taking over. */
+  | {
+      readonly type: 'lock.recovered'
+      readonly service: string
+      readonly session: string
+      readonly owner: string
+      readonly lastAlive: string
+    }
 
 /** Receives {@link SessionEvent}s. Must not throw; if it does, the error is logged and ignored. */
 export type EventHandler = (event: SessionEvent) => void

@@ -33,7 +33,11 @@ describe('resolveConnectOptions', () => {
     [{ http: { port: -1 } }, 'http.port'],
     [{ image: ' ' }, 'Invalid image'],
     [{ timeouts: { podReadyMs: 0 } }, 'timeouts.podReadyMs'],
-    [{ mode: 'tun' as unknown as 'socks' }, 'Unsupported connect mode'],
+    [{ mode: 'vpn' as unknown as 'socks' }, 'Unsupported connect mode'],
+    [{ mode: 'tun' as const, tun: { excludeIps: ['10.0.0.300'] } }, '--excludeIps: "10.0.0.300"'],
+    [{ mode: 'tun' as const, tun: { device: 'a name with spaces' } }, '--tunName'],
+    [{ mode: 'tun' as const, dns: { mode: 'dnsmasq' as 'none' } }, '--dnsMode "dnsmasq"'],
+    [{ mode: 'tun' as const, dns: { namespaces: ['Team_A'] } }, '--dnsNamespaces: "Team_A"'],
     [{ leaseDurationSeconds: 3 }, 'leaseDurationSeconds'],
   ])('rejects %j with a usage error', (input, text) => {
     let caught: unknown
@@ -57,5 +61,37 @@ describe('parsePort', () => {
   it('rejects anything else', () => {
     for (const bad of ['http', '1.5', 65_536, -1, Number.NaN, ''])
       expect(() => parsePort('p', bad)).toThrow(/p must be/)
+  })
+})
+
+describe('resolveConnectOptions in tun mode', () => {
+  it('parses ranges (single IPs are /32), namespaces and the DNS mode', () => {
+    const resolved = resolveConnectOptions({
+      mode: 'tun',
+      tun: { device: 'ktx9', includeIps: ['172.20.0.0/16'], excludeIps: ['10.244.0.9', '10.96.5.0/24'] },
+      dns: { mode: 'hosts', namespaces: ['team-a,team-b', 'team-a'], clusterDomain: 'Corp.K8s.' },
+    })
+    expect(resolved.mode).toBe('tun')
+    expect(resolved.tun.device).toBe('ktx9')
+    expect(resolved.tun.exclude.map((c) => `${c.base}/${c.prefix}`)).toEqual([
+      `${(10n << 24n) + (244n << 16n) + 9n}/32`,
+      `${(10n << 24n) + (96n << 16n) + (5n << 8n)}/24`,
+    ])
+    expect(resolved.dns).toMatchObject({
+      mode: 'hosts',
+      namespaces: ['team-a', 'team-b'],
+      clusterDomain: 'corp.k8s',
+    })
+    expect(resolved.timeouts).toMatchObject({ tunReadyMs: 10_000, probeMs: 20_000 })
+  })
+
+  it('defaults to localDNS and cluster.local', () => {
+    expect(resolveConnectOptions({ mode: 'tun' }).dns).toEqual({
+      mode: 'localDNS',
+      namespaces: [],
+      clusterDomain: 'cluster.local',
+      listenHost: undefined,
+      hostsFile: undefined,
+    })
   })
 })

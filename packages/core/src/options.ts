@@ -1,7 +1,16 @@
 import type { EventHandler } from './events.js'
 import { UsageError } from './errors.js'
+import type { Host } from './host/host.js'
 import type { Kube, KubeOptions } from './kube/client.js'
 import { type Logger, noopLogger } from './logger.js'
+import {
+  type DnsOptions,
+  type ResolvedDnsOptions,
+  type ResolvedTunOptions,
+  type TunOptions,
+  resolveDnsOptions,
+  resolveTunOptions,
+} from './tun-options.js'
 import { localOwner } from './util/identity.js'
 
 /** Named timeouts; each error that one of them causes names the option to change. */
@@ -16,6 +25,10 @@ export interface Timeouts {
   readonly kubeRequestMs: number
   /** One teardown step (delete pod, delete lease, close a server). Default 20 000. */
   readonly cleanupStepMs: number
+  /** TUN mode: tun2socks attached to the device. Default 10 000. */
+  readonly tunReadyMs: number
+  /** TUN mode: the TCP and DNS probes through the tunnel succeed. Default 20 000. */
+  readonly probeMs: number
 }
 
 /** The default image of the in-cluster agent. */
@@ -35,6 +48,8 @@ export const DEFAULTS = Object.freeze({
     sshHandshakeMs: 15_000,
     kubeRequestMs: 15_000,
     cleanupStepMs: 20_000,
+    tunReadyMs: 10_000,
+    probeMs: 20_000,
   }),
 })
 
@@ -44,10 +59,22 @@ export interface ListenOptions {
   readonly port?: number
 }
 
-/** Options of {@link connect}. Only `mode: 'socks'` exists so far. */
+/** Options of {@link connect}. */
 export interface ConnectOptions {
-  /** `socks`: no root; a SOCKS5 and an HTTP proxy on this machine, DNS resolved in the cluster. */
-  readonly mode?: 'socks'
+  /**
+   * `socks` (default here; no root): a SOCKS5 and an HTTP proxy on this machine, DNS resolved in
+   * the cluster. `tun` (root): the same plus a TUN device, routes and local DNS, so every program
+   * reaches the cluster.
+   */
+  readonly mode?: 'socks' | 'tun'
+  /** TUN mode: device, tun2socks binary, include/exclude ranges. */
+  readonly tun?: TunOptions
+  /** TUN mode: how names resolve. */
+  readonly dns?: DnsOptions
+  /** ktx's state directory (the host journal, `bin/`). Default `~/.ktx`. */
+  readonly stateDir?: string
+  /** This machine (injected by tests). Default: the real one. */
+  readonly host?: Host
   /** Kubeconfig/context/namespace to use, or a ready {@link Kube} client. */
   readonly kube?: KubeOptions | Kube
   /** Image of the shadow pod's agent. Default {@link DEFAULT_SHADOW_IMAGE}. */
@@ -69,7 +96,11 @@ export interface ConnectOptions {
 
 /** {@link ConnectOptions} with defaults filled in and values checked. */
 export interface ResolvedConnectOptions {
-  readonly mode: 'socks'
+  readonly mode: 'socks' | 'tun'
+  readonly tun: ResolvedTunOptions
+  readonly dns: ResolvedDnsOptions
+  readonly stateDir: string | undefined
+  readonly host: Host | undefined
   readonly kube: KubeOptions | Kube
   readonly image: string
   readonly socks: Required<ListenOptions>
@@ -88,9 +119,11 @@ export interface ResolvedConnectOptions {
  */
 export function resolveConnectOptions(options: ConnectOptions = {}): Readonly<ResolvedConnectOptions> {
   const mode = options.mode ?? 'socks'
-  if ((mode as string) !== 'socks') {
+  if ((mode as string) !== 'socks' && (mode as string) !== 'tun') {
     throw new UsageError(`Unsupported connect mode "${mode as string}"`, {
-      suggestions: ['Use mode "socks" (the only mode so far).'],
+      suggestions: [
+        'Use mode "tun" (root; every program reaches the cluster) or "socks" (no root; proxies).',
+      ],
     })
   }
   const image = options.image ?? DEFAULTS.image
@@ -111,6 +144,10 @@ export function resolveConnectOptions(options: ConnectOptions = {}): Readonly<Re
   }
   return Object.freeze({
     mode,
+    tun: resolveTunOptions(options.tun),
+    dns: resolveDnsOptions(options.dns),
+    stateDir: options.stateDir,
+    host: options.host,
     kube: options.kube ?? {},
     image,
     socks: resolveListen('socks', options.socks, DEFAULTS.socksPort),

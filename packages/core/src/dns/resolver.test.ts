@@ -29,7 +29,7 @@ describe('planLookup', () => {
     ],
     ['web.team-a', 'known', ['cluster:web.team-a.svc.cluster.local', 'upstream:web.team-a']],
     ['web.default', 'known', ['cluster:web.default.svc.cluster.local', 'upstream:web.default']],
-    ['example.com', 'known', ['upstream:example.com']],
+    ['example.com', 'known', ['upstream:example.com', 'cluster:example.com.svc.cluster.local']],
     ['example.com', 'unknown', ['upstream:example.com', 'cluster:example.com.svc.cluster.local']],
     ['web.team-b', 'unknown', ['cluster:web.team-b.svc.cluster.local', 'upstream:web.team-b']],
     ['web.team-a.svc', 'known', ['cluster:web.team-a.svc.cluster.local']],

@@ -10,7 +10,7 @@
  * | `a.b.svc`, `a.b.c.svc`        | cluster `…svc.<domain>`                                      |
  * | `svc` (one label)             | cluster `svc.<ns>.svc.<domain>` per search namespace, upstream |
  * | `svc.ns`, ns a known namespace| cluster `svc.ns.svc.<domain>`, then upstream                 |
- * | `svc.ns`, namespaces unknown  | upstream, then cluster `svc.ns.svc.<domain>`                 |
+ * | other two-label names         | upstream, then cluster `x.y.svc.<domain>` (only on NXDOMAIN) |
  * | PTR of an IP in a routed range| cluster                                                      |
  * | anything else                 | upstream                                                     |
  *
@@ -62,12 +62,10 @@ export function planLookup(queryName: string, config: ResolverConfig): LookupSte
   if (labels.length === 2) {
     const [, namespace = ''] = labels
     const inCluster = cluster(`${name}.svc.${domain}`)
-    if (config.namespaces === undefined) {
-      return config.searchNamespaces.includes(namespace) ? [inCluster, upstream] : [upstream, inCluster]
-    }
-    return config.namespaces.has(namespace) || config.searchNamespaces.includes(namespace)
-      ? [inCluster, upstream]
-      : [upstream]
+    // A known namespace asks the cluster first; anything else (a public name, or a namespace
+    // created after the list was read) asks the upstream first and the cluster only on NXDOMAIN.
+    const known = config.namespaces?.has(namespace) === true || config.searchNamespaces.includes(namespace)
+    return known ? [inCluster, upstream] : [upstream, inCluster]
   }
   return [upstream]
 }

@@ -14,7 +14,7 @@ export interface ProcessIdentity {
 /** The process's start marker, or undefined when no such process exists. */
 export async function processStartedAt(host: Host, pid: number): Promise<string | undefined> {
   if (host.platform === 'linux') {
-    const stat = await host.readFile(`/proc/${pid}/stat`)
+    const stat = await readProcStat(host, pid)
     if (!stat) return undefined
     // Field 2 (comm) is parenthesised and may contain spaces; fields after it are plain.
     const text = stat.toString('utf8')
@@ -119,8 +119,18 @@ function signalProcess(pid: number, signal: NodeJS.Signals): void {
 
 async function isZombie(host: Host, pid: number): Promise<boolean> {
   if (host.platform !== 'linux') return false
-  const stat = await host.readFile(`/proc/${pid}/stat`)
+  const stat = await readProcStat(host, pid)
   if (!stat) return true
   const text = stat.toString('utf8')
   return text.slice(text.lastIndexOf(')') + 2).startsWith('Z')
+}
+
+// A process that exits while its stat file is read makes the read fail with ESRCH.
+async function readProcStat(host: Host, pid: number): Promise<Buffer | undefined> {
+  try {
+    return await host.readFile(`/proc/${pid}/stat`)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return undefined
+    throw error
+  }
 }

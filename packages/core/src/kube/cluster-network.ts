@@ -29,6 +29,8 @@ export interface ClusterNetwork {
   readonly never: readonly ExcludedCidr[]
   /** ClusterIP of the cluster DNS Service (`kube-system/kube-dns`), when found. */
   readonly dnsServiceIP: string | undefined
+  /** ClusterIP of `default/kubernetes` (the API server as a Service), when readable. */
+  readonly kubernetesServiceIP: string | undefined
   /** Every namespace, or undefined when listing them is not allowed. */
   readonly namespaces: ReadonlySet<string> | undefined
   /** How each part was found, or why a source was skipped; for the dry-run and the log. */
@@ -44,6 +46,7 @@ export interface ClusterFacts {
   readonly pods?: readonly V1Pod[] | Unreadable
   readonly apiServerAddresses: readonly string[]
   readonly dnsServiceIP?: string | undefined
+  readonly kubernetesServiceIP?: string | undefined
   readonly namespaces?: readonly string[] | undefined
 }
 
@@ -127,6 +130,7 @@ export function assembleClusterNetwork(facts: ClusterFacts): ClusterNetwork {
     pods,
     never: dedupe(never),
     dnsServiceIP: facts.dnsServiceIP,
+    kubernetesServiceIP: facts.kubernetesServiceIP,
     namespaces: facts.namespaces ? new Set(facts.namespaces) : undefined,
     notes,
   }
@@ -161,35 +165,43 @@ export async function discoverClusterNetwork(
       return { error: isKtxError(error) ? error.message : messageOf(error) }
     }
   }
-  const [serviceCidrApi, nodes, pods, apiServerAddresses, dnsServiceIP, namespaces] = await Promise.all([
-    attempt(async () => {
-      const list = await kube.call(
-        { verb: 'list', resource: 'servicecidrs.networking.k8s.io' },
-        (o) => networking.listServiceCIDR({}, o),
-        signal,
-      )
-      return list.items.flatMap((item) => item.spec?.cidrs ?? [])
-    }),
-    attempt(
-      async () =>
-        (await kube.call({ verb: 'list', resource: 'nodes' }, (o) => kube.core.listNode({}, o), signal))
-          .items,
-    ),
-    attempt(() => samplePods(kube, signal)),
-    resolveHost(new URL(kube.server).hostname),
-    clusterDnsIP(kube, signal),
-    attempt(async () =>
-      (
-        await kube.call(
-          { verb: 'list', resource: 'namespaces' },
-          (o) => kube.core.listNamespace({}, o),
+  const [serviceCidrApi, nodes, pods, apiServerAddresses, dnsServiceIP, namespaces, kubernetesService] =
+    await Promise.all([
+      attempt(async () => {
+        const list = await kube.call(
+          { verb: 'list', resource: 'servicecidrs.networking.k8s.io' },
+          (o) => networking.listServiceCIDR({}, o),
           signal,
         )
-      ).items
-        .map((ns) => ns.metadata?.name ?? '')
-        .filter((name) => name !== ''),
-    ),
-  ])
+        return list.items.flatMap((item) => item.spec?.cidrs ?? [])
+      }),
+      attempt(
+        async () =>
+          (await kube.call({ verb: 'list', resource: 'nodes' }, (o) => kube.core.listNode({}, o), signal))
+            .items,
+      ),
+      attempt(() => samplePods(kube, signal)),
+      resolveHost(new URL(kube.server).hostname),
+      clusterDnsIP(kube, signal),
+      attempt(async () =>
+        (
+          await kube.call(
+            { verb: 'list', resource: 'namespaces' },
+            (o) => kube.core.listNamespace({}, o),
+            signal,
+          )
+        ).items
+          .map((ns) => ns.metadata?.name ?? '')
+          .filter((name) => name !== ''),
+      ),
+      attempt(() =>
+        kube.call(
+          { verb: 'get', resource: 'services', namespace: 'default', name: 'kubernetes' },
+          (o) => kube.core.readNamespacedService({ name: 'kubernetes', namespace: 'default' }, o),
+          signal,
+        ),
+      ),
+    ])
   const apiListed = !failed(serviceCidrApi) && serviceCidrApi.length > 0
   const dryRunMessage = apiListed ? undefined : await dryRunOutOfRange(kube, options.sessionId, signal)
   const serviceIPs =
@@ -204,6 +216,7 @@ export async function discoverClusterNetwork(
     pods,
     apiServerAddresses,
     dnsServiceIP,
+    kubernetesServiceIP: failed(kubernetesService) ? undefined : kubernetesService.spec?.clusterIP,
     namespaces: failed(namespaces) ? undefined : namespaces,
   })
   options.logger.debug('Cluster network discovered', { notes: network.notes })

@@ -5,7 +5,7 @@ import { type HandleParts, buildSessionHandle } from './shared/session-handle.js
 /** The public, ready-made parts of a session. */
 export type Endpoints = Pick<
   ConnectSession,
-  'id' | 'namespace' | 'pod' | 'httpAgent' | 'httpsAgent' | 'dispatcher'
+  'id' | 'namespace' | 'pod' | 'httpAgent' | 'httpsAgent' | 'dispatcher' | 'tun'
 > & {
   readonly socks: ProxyEndpoint
   readonly http: ProxyEndpoint
@@ -21,6 +21,7 @@ export function buildSession(endpoints: Endpoints, parts: HandleParts): ConnectS
     onDestroy: () => {
       endpoints.httpAgent.destroy()
       endpoints.httpsAgent.destroy()
+      parts.onDestroy?.()
     },
   })
 }

@@ -8,18 +8,33 @@
  * Teardown runs the same list backwards: HTTP proxy, SOCKS5, SSH, port-forward, delete the pod
  * (and wait until it is gone), delete the Lease. If any setup step fails, everything already made
  * is removed before the error is thrown.
+ *
+ * `mode: 'tun'` adds, before any cluster write, the checks that need no cluster (root, tun2socks,
+ * the device name) and, after the kube client, the host journal and the route plan; once the
+ * proxies listen it brings up the TUN device, tun2socks, routes and DNS and probes them
+ * (`connect-tun.ts` has the order and the teardown).
  */
 import type { Agent as HttpAgent } from 'node:http'
 import type { Agent as HttpsAgent } from 'node:https'
 
 import { type Dispatcher, ProxyAgent } from 'undici'
 
+import { realHost } from '../host/host.js'
 import { type ConnectOptions, resolveConnectOptions } from '../options.js'
 import type { ProxyEndpoint, Session } from '../session.js'
 import { startHttpProxy } from '../tunnel/http-proxy.js'
 import { startSocks5 } from '../tunnel/socks5.js'
 import { TunnelHttpAgent, TunnelHttpsAgent } from '../tunnel/tunnel-agent.js'
 import { buildSession } from './connect-session.js'
+import {
+  type TunInfo,
+  type TunLayer,
+  defaultStateDir,
+  openSessionJournal,
+  planSessionRoutes,
+  preflightTun,
+  startTunLayer,
+} from './connect-tun.js'
 import { createSetupContext } from './shared/setup.js'
 import { openKube, openLease, openShadowTunnel } from './shared/shadow-tunnel.js'
 
@@ -37,6 +52,8 @@ export interface ConnectSession extends Session {
   readonly httpsAgent: HttpsAgent
   /** An undici dispatcher (ProxyAgent on the HTTP proxy) for `fetch(url, { dispatcher })`. */
   readonly dispatcher: Dispatcher
+  /** TUN mode: the device, routes, DNS setup and what the readiness probes saw. */
+  readonly tun?: TunInfo
 }
 
 /**
@@ -46,6 +63,10 @@ export interface ConnectSession extends Session {
  *   (RBAC, naming verb and resource) / TunnelError `KTX_KUBE_UNREACHABLE` / KubeApiError
  *   (`KTX_SHADOW_IMAGE_PULL`, `KTX_SHADOW_CRASHED`) / TimeoutError `KTX_SHADOW_NOT_READY` /
  *   TunnelError (port-forward, SSH) / HostError `KTX_LISTEN_FAILED`, or `signal.reason` if aborted.
+ *   TUN mode also: PermissionError `KTX_TUN_REQUIRES_ELEVATION`, HostError `KTX_TUN2SOCKS_NOT_FOUND`
+ *   / `KTX_TUN2SOCKS_VERSION` / `KTX_TUN_NAME_TAKEN` / `KTX_ROUTE_CONFLICT` / `KTX_CLUSTER_CIDR_UNKNOWN`
+ *   / `KTX_JOURNAL_FAILED`, ExternalCommandError (`ip`, `resolvectl`), TunnelError
+ *   `KTX_TUN2SOCKS_EXITED` / `KTX_TUNNEL_PROBE_FAILED` / `KTX_DNS_PROBE_FAILED`.
  */
 export async function connect(options: ConnectOptions = {}): Promise<ConnectSession> {
   const opts = resolveConnectOptions(options)
@@ -57,9 +78,19 @@ export async function connect(options: ConnectOptions = {}): Promise<ConnectSess
   })
   const { stack, step } = ctx
   try {
+    const host = opts.host ?? realHost()
+    const stateDir = opts.stateDir ?? defaultStateDir()
+    const preflight =
+      opts.mode === 'tun'
+        ? await step('tun.preflight', () =>
+            preflightTun({ host, stateDir, tun: opts.tun, signal: ctx.signal }),
+          )
+        : undefined
     const kube = await openKube(ctx, opts.kube, opts.timeouts.kubeRequestMs)
     const namespace = kube.namespace
     ctx.log.info('Connecting', { context: kube.context, namespace, server: kube.server })
+    const journal = preflight ? await openSessionJournal(ctx, host, stateDir, kube) : undefined
+    const tunRoutes = preflight ? await planSessionRoutes(ctx, kube, preflight, opts.tun) : undefined
     const lease = await openLease(ctx, kube, {
       owner: opts.owner,
       durationSeconds: opts.leaseDurationSeconds,
@@ -86,15 +117,40 @@ export async function connect(options: ConnectOptions = {}): Promise<ConnectSess
       httpsAgent.destroy()
       await dispatcher.close()
     })
+    let tun: TunLayer | undefined
+    if (preflight && journal && tunRoutes) {
+      tun = await startTunLayer(ctx, {
+        preflight,
+        journal,
+        kube,
+        socks,
+        routes: tunRoutes,
+        dns: opts.dns,
+        namespaces: [...new Set([namespace, ...opts.dns.namespaces])],
+        tunReadyMs: opts.timeouts.tunReadyMs,
+        probeMs: opts.timeouts.probeMs,
+      })
+    }
     ctx.emit({ type: 'step.done', step: 'ready' })
 
     return buildSession(
-      { id: ctx.id, namespace, pod, socks, http, httpAgent, httpsAgent, dispatcher },
+      {
+        id: ctx.id,
+        namespace,
+        pod,
+        socks,
+        http,
+        httpAgent,
+        httpsAgent,
+        dispatcher,
+        ...(tun ? { tun: tun.info } : {}),
+      },
       {
         ctx,
         lease,
         ssh,
         forward,
+        ...(tun ? { failure: tun.failure, onDestroy: () => tun.destroy() } : {}),
       },
     )
   } catch (error) {

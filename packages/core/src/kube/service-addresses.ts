@@ -1,0 +1,145 @@
+/**
+ * The Services of some namespaces with their addresses (ClusterIP, or ready endpoint IPs for a
+ * headless one), listed once and then kept current by watching Services and EndpointSlices; used
+ * by the hosts mode.
+ */
+import { DiscoveryV1Api, Watch } from '@kubernetes/client-node'
+
+import { messageOf } from '../errors.js'
+import type { ServiceAddress } from '../dns/hosts-file.js'
+import type { Logger } from '../logger.js'
+import type { Kube } from './client.js'
+
+/** Lists the Services of `namespaces` with their addresses. */
+export async function listServiceAddresses(
+  kube: Kube,
+  namespaces: readonly string[],
+  signal?: AbortSignal,
+): Promise<ServiceAddress[]> {
+  const discovery = kube.config.makeApiClient(DiscoveryV1Api)
+  const out: ServiceAddress[] = []
+  for (const namespace of namespaces) {
+    const [services, slices] = await Promise.all([
+      kube.call(
+        { verb: 'list', resource: 'services', namespace },
+        (o) => kube.core.listNamespacedService({ namespace }, o),
+        signal,
+      ),
+      kube.call(
+        { verb: 'list', resource: 'endpointslices.discovery.k8s.io', namespace },
+        (o) => discovery.listNamespacedEndpointSlice({ namespace }, o),
+        signal,
+      ),
+    ])
+    const ready = new Map<string, string[]>()
+    for (const slice of slices.items) {
+      const service = slice.metadata?.labels?.['kubernetes.io/service-name']
+      if (!service) continue
+      const ips = slice.endpoints.filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses)
+      ready.set(service, [...(ready.get(service) ?? []), ...ips].sort())
+    }
+    for (const service of services.items) {
+      const name = service.metadata?.name
+      if (!name || service.spec?.type === 'ExternalName') continue
+      const clusterIP = service.spec?.clusterIP
+      out.push({
+        name,
+        namespace,
+        clusterIP: clusterIP && clusterIP !== 'None' ? clusterIP : undefined,
+        endpointIPs: ready.get(name) ?? [],
+      })
+    }
+  }
+  return out
+}
+
+/** A running watch. */
+export interface ServiceAddressWatch {
+  /** Stops watching. */
+  close(): void
+}
+
+/**
+ * Calls `onChange` with the full list whenever a Service or EndpointSlice in `namespaces` changes
+ * (changes within 200 ms are coalesced). Watches that the server ends are restarted; the loop
+ * stops with `signal` or {@link ServiceAddressWatch.close}.
+ */
+export function watchServiceAddresses(
+  kube: Kube,
+  namespaces: readonly string[],
+  options: {
+    readonly onChange: (services: ServiceAddress[]) => void
+    readonly logger: Logger
+    readonly signal?: AbortSignal
+  },
+): ServiceAddressWatch {
+  const stop = new AbortController()
+  const signal = AbortSignal.any([stop.signal, ...(options.signal ? [options.signal] : [])])
+  const log = options.logger.child({ component: 'service-watch' })
+  const isStopped = (): boolean => signal.aborted
+  let timer: NodeJS.Timeout | undefined
+  const changed = (): void => {
+    clearTimeout(timer)
+    timer = setTimeout(() => {
+      listServiceAddresses(kube, namespaces, signal).then(options.onChange, (error: unknown) => {
+        if (!signal.aborted) log.warn('Could not refresh Services', { error: messageOf(error) })
+      })
+    }, 200)
+    timer.unref()
+  }
+  const paths = namespaces.flatMap((ns) => [
+    `/api/v1/namespaces/${encodeURIComponent(ns)}/services`,
+    `/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(ns)}/endpointslices`,
+  ])
+  for (const path of paths) {
+    void (async () => {
+      let failures = 0
+      while (!signal.aborted) {
+        try {
+          await watchOnce(kube, path, changed, signal)
+          failures = 0
+        } catch (error) {
+          if (isStopped()) break
+          failures += 1
+          log.debug('Watch ended with an error; restarting', { path, error: messageOf(error) })
+          // Back off while the API server is unhappy (1 s, 2 s, … up to 30 s).
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.min(30_000, 1_000 * 2 ** (failures - 1))).unref(),
+          )
+        }
+      }
+    })()
+  }
+  signal.addEventListener('abort', () => clearTimeout(timer), { once: true })
+  return { close: () => stop.abort() }
+}
+
+// One watch request from "now"; resolves when the server ends it.
+async function watchOnce(kube: Kube, path: string, onEvent: () => void, signal: AbortSignal): Promise<void> {
+  let controller: AbortController | undefined
+  const ended = new Promise<void>((resolve, reject) => {
+    new Watch(kube.config)
+      .watch(
+        path,
+        { allowWatchBookmarks: false, timeoutSeconds: 240 },
+        (type: string) => {
+          if (type !== 'BOOKMARK') onEvent()
+        },
+        (error: unknown) => {
+          if (error === null || error === undefined || signal.aborted) resolve()
+          else reject(error instanceof Error ? error : new Error(messageOf(error)))
+        },
+      )
+      .then((c) => {
+        controller = c
+        if (signal.aborted) c.abort()
+      }, reject)
+  })
+  const onAbort = (): void => controller?.abort()
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    await ended
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
