@@ -46,3 +46,39 @@ describe('toConnectOptions', () => {
     expect((caught as Error).message).toContain('--socksPort')
   })
 })
+
+describe('toConnectOptions in tun mode', () => {
+  it('maps the TUN and DNS flags, leaving unset ones to core', () => {
+    expect(
+      toConnectOptions({
+        mode: 'tun',
+        socksPort: '0',
+        httpPort: '0',
+        tunName: 'ktx9',
+        tun2socks: '/opt/tun2socks',
+        includeIps: ['172.20.0.0/16'],
+        excludeIps: ['10.244.0.9,10.244.0.10'],
+        dnsMode: 'hosts',
+        dnsNamespaces: ['team-b'],
+      }),
+    ).toEqual({
+      mode: 'tun',
+      tun: {
+        device: 'ktx9',
+        tun2socks: '/opt/tun2socks',
+        includeIps: ['172.20.0.0/16'],
+        excludeIps: ['10.244.0.9,10.244.0.10'],
+      },
+      dns: { mode: 'hosts', namespaces: ['team-b'] },
+      kube: {},
+      socks: { port: 0 },
+      http: { port: 0 },
+    })
+  })
+
+  it('ignores TUN flags in socks mode', () => {
+    expect(
+      toConnectOptions({ mode: 'socks', socksPort: '0', httpPort: '0', tunName: 'x' }),
+    ).not.toHaveProperty('tun')
+  })
+})

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core'
-import { type ConnectOptions, parsePort } from '@ktx/core'
+import { type ConnectOptions, type DnsMode, parsePort } from '@ktx/core'
 
 /** Flags every command shares (ktctl's names). */
 export const kubeFlags = {
@@ -24,9 +24,49 @@ export const kubeFlags = {
 /** Flags of `ktx connect`. */
 export const connectFlags = {
   mode: Flags.string({
-    description: 'How to connect: socks (no root; SOCKS5 + HTTP proxy).',
-    options: ['socks'],
-    default: 'socks',
+    description:
+      'How to connect: tun (root; a TUN device, routes and local DNS, so every program reaches the cluster) or socks (no root; SOCKS5 + HTTP proxy).',
+    options: ['tun', 'socks'],
+    default: 'tun',
+  }),
+  tunName: Flags.string({
+    description: 'Name of the TUN device (tun mode). Default ktx0.',
+    aliases: ['tun-name'],
+  }),
+  tun2socks: Flags.string({
+    description: 'Path of the tun2socks binary (tun mode). Default: PATH, then ~/.ktx/bin.',
+    env: 'KTX_TUN2SOCKS',
+  }),
+  includeIps: Flags.string({
+    description: 'Extra ranges to route through the tunnel, comma-separated CIDRs or IPs (tun mode).',
+    aliases: ['include-ips'],
+    multiple: true,
+  }),
+  excludeIps: Flags.string({
+    description: 'Ranges to keep out of the tunnel, comma-separated CIDRs or single IPs (tun mode).',
+    aliases: ['exclude-ips'],
+    multiple: true,
+  }),
+  dnsMode: Flags.string({
+    description:
+      'How cluster names resolve (tun mode): localDNS (a local DNS server), hosts (a hosts-file block), none.',
+    aliases: ['dns-mode'],
+    options: ['localDNS', 'hosts', 'none'],
+    default: 'localDNS',
+  }),
+  dnsNamespaces: Flags.string({
+    description: 'More namespaces whose Services resolve by short name, comma-separated (tun mode).',
+    aliases: ['dns-namespaces'],
+    multiple: true,
+  }),
+  clusterDomain: Flags.string({
+    description: 'The cluster DNS domain (tun mode). Default cluster.local.',
+    aliases: ['cluster-domain'],
+  }),
+  dryRun: Flags.boolean({
+    description: 'Print the route plan and change nothing (tun mode).',
+    aliases: ['dry-run'],
+    default: false,
   }),
   socksPort: Flags.string({
     description: 'Local SOCKS5 port (0: any free port).',
@@ -52,6 +92,13 @@ export interface ConnectFlagValues {
   readonly mode: string
   readonly socksPort: string
   readonly httpPort: string
+  readonly tunName?: string | undefined
+  readonly tun2socks?: string | undefined
+  readonly includeIps?: readonly string[] | undefined
+  readonly excludeIps?: readonly string[] | undefined
+  readonly dnsMode?: string | undefined
+  readonly dnsNamespaces?: readonly string[] | undefined
+  readonly clusterDomain?: string | undefined
 }
 
 /**
@@ -65,8 +112,25 @@ export function toConnectOptions(flags: ConnectFlagValues): ConnectOptions {
     ...(flags.context === undefined ? {} : { context: flags.context }),
     ...(flags.namespace === undefined ? {} : { namespace: flags.namespace }),
   }
+  const tun =
+    flags.mode === 'tun'
+      ? {
+          tun: {
+            ...(flags.tunName === undefined ? {} : { device: flags.tunName }),
+            ...(flags.tun2socks === undefined ? {} : { tun2socks: flags.tun2socks }),
+            ...(flags.includeIps === undefined ? {} : { includeIps: flags.includeIps }),
+            ...(flags.excludeIps === undefined ? {} : { excludeIps: flags.excludeIps }),
+          },
+          dns: {
+            ...(flags.dnsMode === undefined ? {} : { mode: flags.dnsMode as DnsMode }),
+            ...(flags.dnsNamespaces === undefined ? {} : { namespaces: flags.dnsNamespaces }),
+            ...(flags.clusterDomain === undefined ? {} : { clusterDomain: flags.clusterDomain }),
+          },
+        }
+      : {}
   return {
-    mode: flags.mode as 'socks',
+    mode: flags.mode as 'socks' | 'tun',
+    ...tun,
     kube,
     ...(flags.image === undefined ? {} : { image: flags.image }),
     socks: { port: parsePort('--socksPort', flags.socksPort) },

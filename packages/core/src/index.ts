@@ -39,3 +39,15 @@ export {
 export { CleanupStack, type CleanupStackOptions, type DeferOptions, type UndoFn } from './cleanup/stack.js'
 export type { KubeOptions } from './kube/kubeconfig.js'
 export { MANAGED_SELECTOR } from './contract.js'
+export { type RoutePlanReport, type TunInfo, planConnectRoutes } from './modes/connect-tun.js'
+export {
+  type DnsMode,
+  type DnsOptions,
+  type ResolvedDnsOptions,
+  type ResolvedTunOptions,
+  TUN_DEFAULTS,
+  type TunOptions,
+} from './tun-options.js'
+export { type CleanLocalOptions, type CleanLocalReport, cleanLocal } from './cleanup/clean-host.js'
+export type { ReplayReport, ReplayedSession } from './host/undo.js'
+export { defaultStateDir } from './host/state-dir.js'

@@ -1,24 +1,30 @@
-import { connect } from '@ktx/core'
+import { connect, planConnectRoutes } from '@ktx/core'
 
 import { KtxCommand } from '../base-command.js'
 import { connectFlags, kubeFlags, toConnectOptions } from '../flags.js'
-import { renderReady } from '../render.js'
+import { renderReady, renderRoutePlan } from '../render.js'
 
 /** `ktx connect`: reach cluster Pod IPs, ClusterIPs and DNS names from this machine. */
 export default class Connect extends KtxCommand {
   static override summary = 'Reach cluster Pod IPs, Service IPs and DNS names from this machine'
   static override description =
-    'In socks mode (no root) ktx starts a SOCKS5 and an HTTP proxy on this machine; names resolve inside the cluster, so `svc`, `svc.ns` and FQDNs work.'
+    'In tun mode (the default; needs root) ktx adds a TUN device with routes to the cluster ranges and a local DNS server, so every program reaches Pod IPs, ClusterIPs and `svc`, `svc.ns` and FQDN names. In socks mode (no root) ktx starts a SOCKS5 and an HTTP proxy; names resolve inside the cluster.'
   static override examples = [
-    '<%= config.bin %> connect --mode socks',
+    'sudo -E <%= config.bin %> connect -n team-a',
+    'sudo -E <%= config.bin %> connect --excludeIps 10.244.1.7 --dnsNamespaces team-b',
+    '<%= config.bin %> connect --dryRun',
     '<%= config.bin %> connect --mode socks --socksPort 1080 --httpPort 3128 -n team-a',
   ]
   static override flags = { ...kubeFlags, ...connectFlags }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Connect)
-    const runtime = this.runtime(flags.debug)
-    const session = await connect({ ...toConnectOptions(flags), ...runtime })
+    const options = { ...toConnectOptions(flags), ...this.runtime(flags.debug) }
+    if (flags.dryRun) {
+      this.log(renderRoutePlan(await planConnectRoutes(options)).join('\n'))
+      return
+    }
+    const session = await connect(options)
     this.log(renderReady(session).join('\n'))
     await this.hold(session)
   }

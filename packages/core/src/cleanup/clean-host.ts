@@ -13,7 +13,7 @@ import { sessionSelector } from '../kube/labels.js'
 import { deleteIgnoringMissing } from '../kube/lease.js'
 import { deletePodAndWait } from '../kube/shadow.js'
 import { type Logger, noopLogger } from '../logger.js'
-import { defaultStateDir } from '../modes/connect-tun.js'
+import { defaultStateDir } from '../host/state-dir.js'
 
 /** Options of {@link cleanLocal}. */
 export interface CleanLocalOptions {

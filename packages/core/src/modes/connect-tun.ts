@@ -11,9 +11,6 @@
  * Teardown runs backwards: resolver restored, DNS server stopped, routes deleted, tun2socks
  * stopped, device deleted, journal removed; then the socks session's own steps.
  */
-import { homedir } from 'node:os'
-import { join } from 'node:path'
-
 import { TunnelError } from '../errors.js'
 import { type Host, realHost } from '../host/host.js'
 import { type Journal, openJournal } from '../host/journal.js'
@@ -26,18 +23,16 @@ import type { RoutePlan } from '../net/route-plan.js'
 import { openRouteTable } from '../net/routes/index.js'
 import { type Tun2socksProcess, startTun2socks, tun2socksArgv } from '../net/tun/tun2socks.js'
 import { type ResolvedDnsOptions, type ResolvedTunOptions, defaultDeviceName } from '../tun-options.js'
-import type { SetupContext } from './shared/setup.js'
+import { type ConnectOptions, resolveConnectOptions } from '../options.js'
+import { type SetupContext, createSetupContext } from './shared/setup.js'
+import { openKube } from './shared/shadow-tunnel.js'
 import { type DnsLayer, startDnsLayer } from './tun/dns.js'
 import type { TunPreflight } from './tun/preflight.js'
 import { probeDns, probeTcp } from './tun/probe.js'
 import { type TunRoutes, checkPlan, planTunRoutes } from './tun/routes.js'
 
 export { preflightTun, type TunPreflight } from './tun/preflight.js'
-
-/** `~/.ktx`: the journal, and `bin/` for tun2socks. */
-export function defaultStateDir(): string {
-  return join(homedir(), '.ktx')
-}
+export { defaultStateDir } from '../host/state-dir.js'
 
 /** The TUN part of a connect session, as the caller sees it. */
 export interface TunInfo {
@@ -251,25 +246,39 @@ export interface RoutePlanReport {
   readonly network: ClusterNetwork
 }
 
-/** Plans without changing anything (`--dryRun`); needs no root and no tun2socks. */
-export async function planRoutesOnly(
-  ctx: SetupContext,
-  kube: Kube,
-  options: { readonly host?: Host | undefined; readonly tun: ResolvedTunOptions },
-): Promise<RoutePlanReport> {
-  const host = options.host ?? realHost()
-  const routeTable = openRouteTable(host)
-  const device = options.tun.device ?? defaultDeviceName(host.platform)
-  const { network, plan } = await ctx.step('routes.plan', () =>
-    planTunRoutes({
-      kube,
-      routeTable,
-      device,
-      tun: options.tun,
-      sessionId: ctx.id,
-      logger: ctx.log,
-      signal: ctx.signal,
-    }),
-  )
-  return { device, plan, network }
+/**
+ * The route plan `connect({ mode: 'tun' })` would apply, without changing anything (`--dryRun`):
+ * needs no root, no tun2socks and creates nothing in the cluster (the Service range probe is a
+ * dry-run create).
+ * @throws UsageError / ConfigError / PermissionError / TunnelError `KTX_KUBE_UNREACHABLE`.
+ */
+export async function planConnectRoutes(options: ConnectOptions = {}): Promise<RoutePlanReport> {
+  const opts = resolveConnectOptions({ ...options, mode: 'tun' })
+  const ctx = createSetupContext({
+    logger: opts.logger,
+    onEvent: opts.onEvent,
+    signal: opts.signal,
+    cleanupStepMs: opts.timeouts.cleanupStepMs,
+  })
+  try {
+    const kube = await openKube(ctx, opts.kube, opts.timeouts.kubeRequestMs)
+    const host = opts.host ?? realHost()
+    const routeTable = openRouteTable(host)
+    const device = opts.tun.device ?? defaultDeviceName(host.platform)
+    const { network, plan } = await ctx.step('routes.plan', () =>
+      planTunRoutes({
+        kube,
+        routeTable,
+        device,
+        tun: opts.tun,
+        sessionId: ctx.id,
+        logger: ctx.log,
+        signal: ctx.signal,
+      }),
+    )
+    await ctx.stack.unwind()
+    return { device, plan, network }
+  } catch (error) {
+    throw await ctx.fail(error)
+  }
 }
