@@ -1,7 +1,9 @@
-import { Command, Errors } from '@oclif/core'
-import type { Logger, Session, SessionEvent } from '@ktx/core'
+import { join } from 'node:path'
 
-import { stderrLogger } from './logger.js'
+import { Command, Errors } from '@oclif/core'
+import { type Logger, type Session, type SessionEvent, defaultStateDir, isKtxError } from '@ktx/core'
+
+import { type LogFile, openLogFile, stderrLogger, teeLogger } from './logger.js'
 import { EXIT_INTERRUPTED, Interrupted, renderError, renderEvent } from './render.js'
 
 /** What a command hands to core: logger, progress renderer and an abort signal tied to Ctrl+C. */
@@ -20,6 +22,7 @@ export abstract class KtxCommand extends Command {
   #session: Session | undefined
   #signals = 0
   readonly #abort = new AbortController()
+  #logFile: LogFile | undefined
 
   protected runtime(debug: boolean): Runtime {
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -38,8 +41,10 @@ export abstract class KtxCommand extends Command {
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
+    // Every run keeps a debug-level log under ~/.ktx/logs (third-party output goes only there).
+    this.#logFile ??= openLogFile(join(defaultStateDir(), 'logs'))
     return {
-      logger: stderrLogger(debug),
+      logger: this.#logFile ? teeLogger(stderrLogger(debug), this.#logFile.logger) : stderrLogger(debug),
       onEvent: (event) => {
         const line = renderEvent(event, debug)
         if (line !== undefined) process.stderr.write(`${line}\n`)
@@ -60,6 +65,11 @@ export abstract class KtxCommand extends Command {
     // oclif's own errors (bad flags, this.exit) keep oclif's rendering and exit codes.
     if (error instanceof Errors.CLIError) return super.catch(error)
     const { lines, exitCode } = renderError(error)
+    const detailed = !isKtxError(error) || ['cluster', 'network', 'host', 'cleanup'].includes(error.category)
+    if (this.#logFile && detailed) {
+      this.#logFile.logger.error('Command failed', { error })
+      lines.push(`Details: ${this.#logFile.path}`)
+    }
     process.stderr.write(`${lines.join('\n')}\n`)
     this.exit(exitCode)
   }

@@ -42,7 +42,16 @@ export function createForwarder(options: ForwarderOptions): DnsRequestHandler {
       const exchange = step.target === 'cluster' ? options.cluster : options.upstream
       if (!exchange) continue
       try {
+        const started = performance.now()
         const answer = await exchange.query({ name: step.name, type, class: cls })
+        log.debug('DNS lookup', {
+          name: step.name,
+          type,
+          target: step.target,
+          rcode: answer.header.rcode,
+          answers: answer.answers.length,
+          ms: Math.round(performance.now() - started),
+        })
         last = { step, answer }
         if (answer.header.rcode === RCODE.NOERROR) break
         if (answer.header.rcode !== RCODE.NXDOMAIN) lastError = new Error(`rcode ${answer.header.rcode}`)
