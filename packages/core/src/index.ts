@@ -4,6 +4,19 @@
  * `@ktx/core/contract`.
  */
 export { connect, type ConnectSession } from './modes/connect.js'
+export { exchange, type ExchangeSession } from './modes/exchange.js'
+export {
+  type ExchangeOptions,
+  type ExchangeTarget,
+  type ExchangeTimeouts,
+  type PortMapping,
+  type ResolvedExchangeOptions,
+  parseExpose,
+  parseTarget,
+  resolveExchangeOptions,
+} from './modes/exchange/options.js'
+export { type RecoverOptions, type RecoverReport, recover } from './cleanup/recover.js'
+export { type CleanClusterOptions, type CleanClusterReport, cleanCluster } from './cleanup/clean-cluster.js'
 export {
   DEFAULTS,
   DEFAULT_SHADOW_IMAGE,

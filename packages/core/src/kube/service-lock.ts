@@ -101,6 +101,60 @@ export async function switchSelector(
   return result === 'written'
 }
 
+/** What {@link repointService} found. */
+export interface Repoint {
+  /** `repointed`: ktx wrote; `unchanged`: nothing to do; `lost`: another session holds it now. */
+  readonly outcome: 'repointed' | 'unchanged' | 'lost' | 'gone'
+  /** The selector the Service had before the write. */
+  readonly previous: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * Brings a Service the session holds back to `selector` after someone re-applied it. A re-applied
+ * selector becomes the new original (it is what its owner wants back after the session);
+ * a Service whose ktx annotations were wiped (replaced, or deleted and created again) is locked
+ * again. Another session's lock is left alone (`lost`).
+ */
+export async function repointService(
+  kube: Kube,
+  name: string,
+  options: { readonly record: LockRecord; readonly selector: Readonly<Record<string, string>> },
+  signal?: AbortSignal,
+): Promise<Repoint> {
+  const seen: { previous?: Readonly<Record<string, string>>; changed: boolean } = { changed: false }
+  const { record } = options
+  const result = await guardedUpdate(read(kube, name, signal), write(kube, name, signal), (service) => {
+    const annotations = service.metadata?.annotations
+    const lock = readLock(annotations)
+    if (lock.state === 'valid' && lock.value.session !== record.session) return undefined
+    const current = service.spec?.selector
+    if (current !== undefined) seen.previous = current
+    const records: Record<string, string> = {}
+    if (lock.state !== 'valid') records[ANNOTATIONS.lock] = formatRecord(record)
+    // What the user wants the Service to select: the re-applied selector without ktx's key (a
+    // `kubectl apply` merges the two maps). It is what goes back when the session ends.
+    const wanted = withoutKtx(current)
+    const original = readOriginalSelector(annotations)
+    const known =
+      original.state === 'valid' && original.value.session === record.session
+        ? original.value.selector
+        : undefined
+    if (Object.keys(wanted).length > 0 && !sameLabels(known, wanted)) {
+      records[ANNOTATIONS.originalSelector] = formatRecord({ session: record.session, selector: wanted })
+    }
+    const ops: PatchOp[] = Object.keys(records).length > 0 ? annotationOps(annotations, records) : []
+    if (!sameLabels(current, options.selector)) {
+      ops.push({ op: 'replace', path: '/spec/selector', value: options.selector })
+    }
+    seen.changed = ops.length > 0
+    return ops
+  })
+  const { previous } = seen
+  if (result === 'gone') return { outcome: 'gone', previous }
+  if (result === 'declined') return { outcome: 'lost', previous }
+  return { outcome: seen.changed ? 'repointed' : 'unchanged', previous }
+}
+
 /** What {@link restoreService} did. */
 export type RestoreOutcome = 'restored' | 'not-locked' | 'other-owner' | 'gone'
 
@@ -141,6 +195,10 @@ export async function restoreService(
     return ops
   })
   return result === 'gone' ? 'gone' : outcome
+}
+
+function withoutKtx(selector: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(selector ?? {}).filter(([key]) => key !== EXCHANGE_LABEL))
 }
 
 /** True when a selector points at a ktx pod (left by a session that lost its records). */

@@ -1,0 +1,177 @@
+/**
+ * `cleanCluster()`: the cluster half of `ktx clean`. In one namespace it finds the sessions that
+ * are gone (Lease deleted or lapsed, judged by the API server's clock), puts back the Services and
+ * workloads they had changed, and deletes their objects. Live sessions are never touched.
+ */
+import { EXCHANGE_LABEL, LABELS, MANAGED_SELECTOR } from '../contract.js'
+import { type ResourceRef, messageOf } from '../errors.js'
+import { type Kube, createKube, isKube } from '../kube/client.js'
+import type { KubeOptions } from '../kube/kubeconfig.js'
+import { judge } from '../kube/liveness.js'
+import { readLock, readOriginalReplicas, readOriginalSelector } from '../kube/redirect-state.js'
+import { listServices } from '../kube/service.js'
+import { listWorkloads } from '../kube/workload.js'
+import { type Logger, noopLogger } from '../logger.js'
+import { DEFAULTS } from '../options.js'
+import { recoverService } from './recover.js'
+import { deleteSessionObjects } from './sessions.js'
+
+/** Options of {@link cleanCluster}. */
+export interface CleanClusterOptions {
+  readonly kube?: KubeOptions | Kube
+  /** Only report what would be done. Default false. */
+  readonly dryRun?: boolean
+  /** How long to wait for each scaled-back workload to be Ready. Default 120 000; 0 skips. */
+  readonly waitMs?: number
+  readonly requestTimeoutMs?: number
+  readonly logger?: Logger
+  readonly signal?: AbortSignal
+}
+
+/** What {@link cleanCluster} found and did (or, in a dry run, would do). */
+export interface CleanClusterReport {
+  readonly namespace: string
+  readonly dryRun: boolean
+  /** Sessions that are gone; their changes were undone and their objects deleted. */
+  readonly deadSessions: readonly string[]
+  /** Sessions still alive; left alone. */
+  readonly liveSessions: readonly string[]
+  /** Services put back (selector, and any workload scale mode had shrunk). */
+  readonly restoredServices: readonly string[]
+  readonly deleted: readonly ResourceRef[]
+  /** Problems that need a look (a Service that could not be restored, …). */
+  readonly warnings: readonly string[]
+}
+
+/**
+ * Reaps what dead sessions left in `kube.namespace`.
+ * @throws ConfigError / PermissionError / TunnelError from listing; per-Service failures become
+ *   warnings so one bad object does not stop the rest.
+ */
+export async function cleanCluster(options: CleanClusterOptions = {}): Promise<CleanClusterReport> {
+  const kube = isKube(options.kube)
+    ? options.kube
+    : createKube({
+        ...options.kube,
+        requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.timeouts.kubeRequestMs,
+      })
+  const { signal } = options
+  const log = options.logger ?? noopLogger
+  const dryRun = options.dryRun ?? false
+  const namespace = kube.namespace
+
+  // Sessions by Lease, judged against the server's clock from the list response.
+  const leases = await kube.call(
+    { verb: 'list', resource: 'leases', namespace },
+    (o) =>
+      kube.coordination.listNamespacedLeaseWithHttpInfo({ namespace, labelSelector: MANAGED_SELECTOR }, o),
+    signal,
+  )
+  const now = serverNow(leases.headers.date)
+  const alive = new Map<string, boolean>()
+  for (const lease of leases.data.items) {
+    const session = lease.metadata?.labels?.[LABELS.session]
+    if (session !== undefined) alive.set(session, judge(lease, now).alive)
+  }
+  const isAlive = (session: string): boolean => alive.get(session) ?? false
+
+  // Every session that left something: pods, and records on Services and workloads.
+  const sessions = new Set(alive.keys())
+  const pods = await kube.call(
+    { verb: 'list', resource: 'pods', namespace },
+    (o) => kube.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }, o),
+    signal,
+  )
+  for (const pod of pods.items) {
+    const session = pod.metadata?.labels?.[LABELS.session]
+    if (session !== undefined) sessions.add(session)
+  }
+
+  const warnings: string[] = []
+  const toRecover: string[] = []
+  for (const service of await listServices(kube, signal)) {
+    const name = service.metadata?.name ?? ''
+    const involved = sessionsOn(service.metadata?.annotations, service.spec?.selector)
+    if (involved.corrupt) {
+      warnings.push(
+        `Service ${name} has an unreadable ktx record; check it, then run \`ktx recover ${name}\`.`,
+      )
+      continue
+    }
+    involved.sessions.forEach((s) => sessions.add(s))
+    if (involved.sessions.length > 0 && involved.sessions.every((s) => !isAlive(s))) toRecover.push(name)
+  }
+  for (const workload of await listWorkloads(kube, signal)) {
+    const replicas = readOriginalReplicas(workload.annotations)
+    if (replicas.state !== 'valid') continue
+    sessions.add(replicas.value.session)
+    const service = replicas.value.service
+    if (!isAlive(replicas.value.session) && !toRecover.includes(service)) toRecover.push(service)
+  }
+  const dead = [...sessions].filter((s) => !isAlive(s)).sort()
+  const live = [...sessions].filter(isAlive).sort()
+
+  const restoredServices: string[] = []
+  const deleted: ResourceRef[] = []
+  if (dryRun) {
+    restoredServices.push(...toRecover)
+  } else {
+    for (const service of toRecover) {
+      try {
+        const report = await recoverService(kube, service, {
+          force: false,
+          waitMs: options.waitMs ?? 120_000,
+          logger: log,
+          ...(signal ? { signal } : {}),
+        })
+        restoredServices.push(service)
+        warnings.push(...report.warnings)
+        deleted.push(...report.deleted)
+      } catch (error) {
+        if (signal?.aborted) throw error
+        warnings.push(`Service ${service} was not restored: ${messageOf(error)}`)
+      }
+    }
+    for (const session of dead) deleted.push(...(await deleteSessionObjects(kube, session, signal)))
+  }
+  log.info('Cluster clean done', { namespace, dead, live, restoredServices })
+  return {
+    namespace,
+    dryRun,
+    deadSessions: dead,
+    liveSessions: live,
+    restoredServices,
+    deleted: dedupe(deleted),
+    warnings,
+  }
+}
+
+// The sessions a Service's records and selector name; `corrupt` when a record cannot be read.
+function sessionsOn(
+  annotations: Readonly<Record<string, string>> | undefined,
+  selector: Readonly<Record<string, string>> | undefined,
+): { sessions: string[]; corrupt: boolean } {
+  const lock = readLock(annotations)
+  const original = readOriginalSelector(annotations)
+  const sessions = new Set<string>()
+  if (lock.state === 'valid') sessions.add(lock.value.session)
+  if (original.state === 'valid') sessions.add(original.value.session)
+  const pointed = selector?.[EXCHANGE_LABEL]
+  if (pointed !== undefined) sessions.add(pointed)
+  return { sessions: [...sessions], corrupt: lock.state === 'corrupt' || original.state === 'corrupt' }
+}
+
+function dedupe(refs: readonly ResourceRef[]): ResourceRef[] {
+  const seen = new Set<string>()
+  return refs.filter((r) => {
+    const key = `${r.kind}/${r.namespace ?? ''}/${r.name}`
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}
+
+function serverNow(header: string | undefined): Date {
+  const parsed = header === undefined ? Number.NaN : Date.parse(header)
+  return Number.isNaN(parsed) ? new Date() : new Date(parsed)
+}

@@ -1,0 +1,214 @@
+/**
+ * `exchange()`: the cluster's callers of a Service reach a process on this machine instead of the
+ * Service's pods.
+ *
+ * Setup, each step's undo registered the moment it succeeds:
+ *   kube client → resolve the target and check `--expose` (no writes yet) → probe the local ports
+ *   (a closed one is a warning) → session Lease → lock the Service (and, in scale mode, the
+ *   workload, recording its replicas; a dead holder is recovered first) → shadow pod (role
+ *   `exchange`, label `ktx.dev/exchange=<session>`, the remote ports declared) → Ready → port-forward
+ *   → SSH → one reverse forward per pair (agent listens on 0.0.0.0:<remote> in the pod) →
+ *   selector mode: switch the Service's selector to the shadow, wait until the endpoints are only
+ *   the shadow, guard the Service against re-applies;
+ *   scale mode: give the shadow the workload's pod labels, wait until it is an endpoint, scale the
+ *   workload to 0, wait until the shadow is the only endpoint.
+ * Teardown runs backwards: stop the guard, put the selector back (or scale the workload back and
+ * wait for its pods to be Ready), stop the reverse forwards, SSH, port-forward, delete the pod,
+ * release the locks (removing every ktx annotation), delete the Lease.
+ */
+import { AGENT_HEALTH_PORT, AGENT_SSH_PORT, EXCHANGE_LABEL } from '../contract.js'
+import { describeWorkload } from '../kube/workload.js'
+import type { Session } from '../session.js'
+import { type ReverseForward, startReverseForward } from '../tunnel/reverse.js'
+import type { SshConnection } from '../tunnel/ssh.js'
+import { acquireTarget, lockRecordFor, planTarget } from './exchange/acquire.js'
+import { probeLocalPort } from './exchange/local-probe.js'
+import {
+  type ExchangeOptions,
+  type PortMapping,
+  type ResolvedExchangeOptions,
+  resolveExchangeOptions,
+} from './exchange/options.js'
+import { describeTarget } from './exchange/ports.js'
+import { scaleToShadow, workloadLabelsFor } from './exchange/scale.js'
+import { switchServiceToShadow } from './exchange/selector.js'
+import { buildSessionHandle } from './shared/session-handle.js'
+import { type SetupContext, createSetupContext } from './shared/setup.js'
+import { openKube, openLease, openShadowTunnel } from './shared/shadow-tunnel.js'
+
+/** A running exchange. Close it (or `await using` it) to give the Service back. */
+export interface ExchangeSession extends Session {
+  readonly kind: 'exchange'
+  readonly mode: 'selector' | 'scale'
+  /** The exchanged Service. */
+  readonly service: string
+  /** Scale mode: the workload scaled to 0, e.g. `deployment/web`. */
+  readonly workload: string | undefined
+  /** Name of the shadow pod. */
+  readonly pod: string
+  readonly expose: readonly PortMapping[]
+  /** Target ports of the Service that were not exposed (callers to them are refused), described. */
+  readonly unexposed: readonly string[]
+}
+
+/**
+ * Redirects a Service's traffic to local ports. Resolves once the Service's endpoints are the
+ * shadow pod only; rejects after undoing whatever it had done.
+ * @throws UsageError (`KTX_OPTION_INVALID`, `KTX_EXPOSE_INVALID` listing the valid target ports,
+ *   `KTX_TARGET_AMBIGUOUS`) / KubeApiError (`KTX_SERVICE_NOT_FOUND`, `KTX_WORKLOAD_NOT_FOUND`,
+ *   `KTX_SERVICE_NO_SELECTOR`, shadow failures) / ConflictError `KTX_SERVICE_LOCKED` naming the
+ *   owner and when it was last alive / TimeoutError (`KTX_SHADOW_NOT_READY`,
+ *   `KTX_ENDPOINTS_NOT_READY`) / TunnelError / PermissionError, or `signal.reason` if aborted.
+ */
+export async function exchange(options: ExchangeOptions): Promise<ExchangeSession> {
+  const opts = resolveExchangeOptions(options)
+  const ctx = createSetupContext({
+    logger: opts.logger,
+    onEvent: opts.onEvent,
+    signal: opts.signal,
+    cleanupStepMs: opts.timeouts.cleanupStepMs,
+  })
+  try {
+    const kube = await openKube(ctx, opts.kube, opts.timeouts.kubeRequestMs)
+    const first = await ctx.step('target.resolve', () => planTarget(kube, opts, ctx.signal), opts.target.name)
+    await warnAboutLocalPorts(ctx, opts)
+    const lease = await openLease(ctx, kube, {
+      owner: opts.owner,
+      durationSeconds: opts.leaseDurationSeconds,
+    })
+    const { target, plan } = await ctx.step(
+      'service.lock',
+      () => acquireTarget(ctx, kube, opts, lease, first),
+      first.target.serviceName,
+    )
+    const service = target.serviceName
+    for (const port of plan.unexposed) {
+      ctx.emit({
+        type: 'warning',
+        message: `Service ${service} target port ${describeTarget(port)} is not exposed; callers to it will be refused`,
+      })
+    }
+    const workload = opts.mode === 'scale' ? target.workload : undefined
+    const workloadLabels = workload ? workloadLabelsFor(service, target.service.spec?.selector, workload) : {}
+
+    const remotes = opts.expose.map((m) => m.remote)
+    const { pod, podIP, ssh, forward } = await openShadowTunnel(ctx, kube, lease, {
+      spec: {
+        name: `ktx-exchange-${service.slice(0, 30)}-${ctx.id}`,
+        owner: opts.owner,
+        image: opts.image,
+        role: 'exchange',
+        labels: { [EXCHANGE_LABEL]: ctx.id },
+        ports: plan.shadowPorts,
+        sshPort: freePort(AGENT_SSH_PORT, remotes),
+        healthPort: freePort(AGENT_HEALTH_PORT, remotes),
+      },
+      timeouts: opts.timeouts,
+    })
+    await ctx.step(
+      'reverse.listen',
+      () => startForwards(ctx, opts, ssh),
+      opts.expose.map(describeMapping).join(', '),
+    )
+
+    const record = lockRecordFor(ctx, opts, lease, workload?.ref)
+    let lost: Promise<Error> | undefined
+    if (workload === undefined) {
+      const guard = await switchServiceToShadow(ctx, kube, {
+        service,
+        shadowIP: podIP,
+        record,
+        timeouts: opts.timeouts,
+      })
+      lost = guard.lost
+    } else {
+      await scaleToShadow(ctx, kube, {
+        service,
+        workload,
+        labels: workloadLabels,
+        pod,
+        shadowIP: podIP,
+        timeouts: opts.timeouts,
+      })
+    }
+    ctx.emit({ type: 'step.done', step: 'ready' })
+
+    return buildSessionHandle(
+      'exchange',
+      {
+        id: ctx.id,
+        namespace: kube.namespace,
+        mode: opts.mode,
+        service,
+        workload: workload === undefined ? undefined : describeWorkload(workload.ref),
+        pod,
+        expose: opts.expose,
+        unexposed: plan.unexposed.map(describeTarget),
+      },
+      { ctx, lease, ssh, forward, ...(lost ? { failure: lost } : {}) },
+    )
+  } catch (error) {
+    throw await ctx.fail(error)
+  }
+}
+
+// A local port nobody listens on yet is allowed (the developer may start the process later).
+async function warnAboutLocalPorts(ctx: SetupContext, opts: ResolvedExchangeOptions): Promise<void> {
+  const results = await Promise.all(opts.expose.map((m) => probeLocalPort(opts.localHost, m.local)))
+  results.forEach((error, i) => {
+    const mapping = opts.expose[i]
+    if (error === undefined || mapping === undefined) return
+    ctx.emit({
+      type: 'local.unreachable',
+      host: opts.localHost,
+      port: mapping.local,
+      remote: mapping.remote,
+      error,
+    })
+  })
+}
+
+// One reverse forward per pair; a refused local connection is reported once until one succeeds.
+async function startForwards(
+  ctx: SetupContext,
+  opts: ResolvedExchangeOptions,
+  ssh: SshConnection,
+): Promise<void> {
+  for (const mapping of opts.expose) {
+    let reported = false
+    const forward: ReverseForward = await startReverseForward({
+      ssh,
+      remotePort: mapping.remote,
+      localHost: opts.localHost,
+      localPort: mapping.local,
+      logger: ctx.log,
+      onLocalError: (error) => {
+        if (reported) return
+        reported = true
+        ctx.emit({
+          type: 'local.unreachable',
+          host: opts.localHost,
+          port: mapping.local,
+          remote: mapping.remote,
+          error,
+        })
+      },
+      onLocalConnect: () => {
+        reported = false
+      },
+    })
+    ctx.stack.defer(`stop forwarding ${describeMapping(mapping)}`, () => forward.close())
+    ctx.log.debug('Reverse forward listening', { remote: mapping.remote, local: mapping.local })
+  }
+}
+
+// The agent's own ports move out of the way of the ports the Service needs.
+function freePort(preferred: number, taken: readonly number[]): number {
+  let port = preferred
+  while (taken.includes(port)) port += 1
+  return port
+}
+
+function describeMapping(mapping: PortMapping): string {
+  return `pod :${mapping.remote} → localhost:${mapping.local}`
+}

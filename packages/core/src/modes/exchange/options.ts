@@ -1,0 +1,204 @@
+import type { EventHandler } from '../../events.js'
+import { UsageError } from '../../errors.js'
+import type { Kube, KubeOptions } from '../../kube/client.js'
+import { type Logger, noopLogger } from '../../logger.js'
+import { DEFAULTS, type Timeouts } from '../../options.js'
+import { localOwner } from '../../util/identity.js'
+
+/** One `--expose` pair: connections to `remote` in the cluster reach `local` on this machine. */
+export interface PortMapping {
+  readonly local: number
+  readonly remote: number
+}
+
+/** What to exchange: a Service, or a workload whose Service is looked up. */
+export interface ExchangeTarget {
+  readonly kind: 'Service' | 'Deployment' | 'StatefulSet'
+  readonly name: string
+}
+
+/** Exchange's timeouts on top of the common ones. */
+export interface ExchangeTimeouts extends Timeouts {
+  /** The Service's endpoints switching to (or away from) the shadow pod. Default 60 000. */
+  readonly endpointsMs: number
+  /** Scale mode, on exit: the workload's pods Ready again (ktctl's --recoverWaitTime). Default 120 000. */
+  readonly recoverWaitMs: number
+}
+
+/** Options of {@link exchange}. */
+export interface ExchangeOptions {
+  /** `web`, `svc/web`, `service/web`, `deploy/web`, `deployment/web`, `sts/web`, `statefulset/web`. */
+  readonly target: string
+  /** `local:remote[,local:remote…]` (a bare port means the same on both sides), or the pairs. */
+  readonly expose: string | readonly PortMapping[]
+  /**
+   * `selector` (default): the Service's selector is switched to the shadow pod. `scale`: the
+   * shadow pod carries the workload's labels and the workload is scaled to 0 (works with Istio
+   * subsets, which select on pod labels).
+   */
+  readonly mode?: 'selector' | 'scale'
+  /** Where inbound connections are carried on this machine. Default `127.0.0.1`. */
+  readonly localHost?: string
+  readonly kube?: KubeOptions | Kube
+  readonly image?: string
+  /** `user@host` recorded in the lock. Default: this process's user and host name. */
+  readonly owner?: string
+  /** Lease duration; renewed every third of it. Others judge the session dead once it lapses. Default 60. */
+  readonly leaseDurationSeconds?: number
+  readonly timeouts?: Partial<ExchangeTimeouts>
+  /** Aborting during setup unwinds and rejects with the reason; after ready it closes the session. */
+  readonly signal?: AbortSignal
+  readonly logger?: Logger
+  readonly onEvent?: EventHandler
+}
+
+/** {@link ExchangeOptions} checked and with defaults filled in. */
+export interface ResolvedExchangeOptions {
+  readonly target: ExchangeTarget
+  readonly expose: readonly PortMapping[]
+  readonly mode: 'selector' | 'scale'
+  readonly localHost: string
+  readonly kube: KubeOptions | Kube
+  readonly image: string
+  readonly owner: string
+  readonly leaseDurationSeconds: number
+  readonly timeouts: ExchangeTimeouts
+  readonly signal: AbortSignal | undefined
+  readonly logger: Logger
+  readonly onEvent: EventHandler
+}
+
+/**
+ * Validates and fills defaults (pure apart from reading the local user/host name for `owner`).
+ * @throws UsageError (`KTX_OPTION_INVALID`) naming the bad option.
+ */
+export function resolveExchangeOptions(options: ExchangeOptions): Readonly<ResolvedExchangeOptions> {
+  const mode = options.mode ?? 'selector'
+  if ((mode as string) !== 'selector' && (mode as string) !== 'scale') {
+    throw new UsageError(`Unknown exchange mode "${mode as string}"`, {
+      suggestions: ['Use --mode selector (switch the Service) or --mode scale (scale the workload to 0).'],
+    })
+  }
+  const image = options.image ?? DEFAULTS.image
+  if (image.trim() === '' || /\s/.test(image)) {
+    throw new UsageError(`Invalid image "${image}"`, {
+      suggestions: ['Pass an image reference like repo/name:tag.'],
+    })
+  }
+  const timeouts: ExchangeTimeouts = {
+    ...DEFAULTS.timeouts,
+    endpointsMs: 60_000,
+    recoverWaitMs: 120_000,
+    ...definedOnly(options.timeouts ?? {}),
+  }
+  for (const [name, value] of Object.entries(timeouts)) {
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new UsageError(`timeouts.${name} must be a positive number of milliseconds, got ${String(value)}`)
+    }
+  }
+  const leaseDurationSeconds = options.leaseDurationSeconds ?? DEFAULTS.leaseDurationSeconds
+  if (!Number.isInteger(leaseDurationSeconds) || leaseDurationSeconds < 10) {
+    throw new UsageError(`leaseDurationSeconds must be an integer >= 10, got ${String(leaseDurationSeconds)}`)
+  }
+  return Object.freeze({
+    target: parseTarget(options.target),
+    expose: Object.freeze(
+      typeof options.expose === 'string' ? parseExpose(options.expose) : checkPairs(options.expose),
+    ),
+    mode,
+    localHost: options.localHost ?? '127.0.0.1',
+    kube: options.kube ?? {},
+    image,
+    owner: options.owner ?? localOwner(),
+    leaseDurationSeconds,
+    timeouts: Object.freeze(timeouts),
+    signal: options.signal,
+    logger: options.logger ?? noopLogger,
+    onEvent: options.onEvent ?? (() => undefined),
+  })
+}
+
+const TARGET_KINDS: Readonly<Record<string, ExchangeTarget['kind']>> = {
+  svc: 'Service',
+  service: 'Service',
+  services: 'Service',
+  deploy: 'Deployment',
+  deployment: 'Deployment',
+  deployments: 'Deployment',
+  sts: 'StatefulSet',
+  statefulset: 'StatefulSet',
+  statefulsets: 'StatefulSet',
+}
+
+/**
+ * `web` → Service web; `deploy/web` → Deployment web; kubectl's short and long kind names work.
+ * @throws UsageError for an unknown kind or a name that is not a DNS label.
+ */
+export function parseTarget(value: string): ExchangeTarget {
+  const trimmed = value.trim()
+  const slash = trimmed.indexOf('/')
+  const kindText = slash === -1 ? 'service' : trimmed.slice(0, slash).toLowerCase()
+  const name = slash === -1 ? trimmed : trimmed.slice(slash + 1)
+  const kind = TARGET_KINDS[kindText]
+  if (kind === undefined) {
+    throw new UsageError(`Cannot exchange "${value}": unknown kind "${kindText}"`, {
+      suggestions: ['Name a Service (web or svc/web), a Deployment (deploy/web) or a StatefulSet (sts/web).'],
+    })
+  }
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) {
+    throw new UsageError(`Cannot exchange "${value}": "${name}" is not a valid object name`)
+  }
+  return { kind, name }
+}
+
+/**
+ * Parses `--expose`: `8080`, `3000:80`, `3000:80,9090` (spaces allowed around commas).
+ * @throws UsageError for bad ports or a remote port given twice.
+ */
+export function parseExpose(value: string): PortMapping[] {
+  const parts = value.split(',').map((part) => part.trim())
+  if (parts.length === 0 || parts.some((part) => part === '')) {
+    throw new UsageError(`--expose "${value}" is empty or has an empty entry`, {
+      suggestions: ['Use local:remote pairs separated by commas, e.g. --expose 3000:80,9090'],
+    })
+  }
+  return checkPairs(
+    parts.map((part) => {
+      const match = /^(\d+)(?::(\d+))?$/.exec(part)
+      if (!match) {
+        throw new UsageError(`--expose entry "${part}" is not "port" or "local:remote"`, {
+          suggestions: ['Use local:remote pairs separated by commas, e.g. --expose 3000:80,9090'],
+        })
+      }
+      const local = Number(match[1])
+      return { local, remote: match[2] === undefined ? local : Number(match[2]) }
+    }),
+  )
+}
+
+function checkPairs(pairs: readonly PortMapping[]): PortMapping[] {
+  if (pairs.length === 0) throw new UsageError('--expose needs at least one port')
+  const seen = new Set<number>()
+  for (const { local, remote } of pairs) {
+    for (const [side, port] of [
+      ['local', local],
+      ['remote', remote],
+    ] as const) {
+      if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+        throw new UsageError(`--expose ${side} port ${String(port)} is not a port number from 1 to 65535`)
+      }
+    }
+    if (seen.has(remote)) {
+      throw new UsageError(`--expose names remote port ${remote} twice`, {
+        suggestions: ['Each remote (cluster-side) port can be carried to one local port only.'],
+      })
+    }
+    seen.add(remote)
+  }
+  return pairs.map(({ local, remote }) => ({ local, remote }))
+}
+
+// exactOptionalPropertyTypes lets callers pass `{ x: undefined }`; that must not erase a default.
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+}

@@ -1,0 +1,128 @@
+/**
+ * Scale mode: the shadow pod takes the workload's pod labels (so the Service, and label-based
+ * routing like Istio subsets, select it as one of the workload's pods), then the workload is scaled
+ * to 0. The labels are added only once the reverse forwards listen, so the shadow never receives
+ * a caller it cannot answer. The undo scales the workload back and waits until its pods are Ready
+ * (bounded by `timeouts.recoverWaitMs`) before the shadow pod goes.
+ */
+import { EXCHANGE_LABEL, LABELS } from '../../contract.js'
+import { ConflictError, UsageError, messageOf } from '../../errors.js'
+import type { Kube } from '../../kube/client.js'
+import { waitServiceEndpoints } from '../../kube/endpoints.js'
+import { labelOps } from '../../kube/json-patch.js'
+import { restoreWorkload, scaleWorkload } from '../../kube/workload-lock.js'
+import { type Workload, describeWorkload, waitWorkloadReady } from '../../kube/workload.js'
+import type { SetupContext } from '../shared/setup.js'
+import type { ExchangeTimeouts } from './options.js'
+
+const KTX_KEYS = new Set<string>([...Object.values(LABELS), EXCHANGE_LABEL])
+
+/**
+ * The labels the shadow takes from the workload's pod template: all but ktx's own keys.
+ * @throws UsageError when the Service selects on one of ktx's own label keys (it could never match).
+ */
+export function workloadLabelsFor(
+  service: string,
+  selector: Readonly<Record<string, string>> | undefined,
+  workload: Workload,
+): Record<string, string> {
+  const labels = Object.fromEntries(
+    Object.entries(workload.templateLabels).filter(([key]) => !KTX_KEYS.has(key)),
+  )
+  const clash = Object.keys(selector ?? {}).filter((key) => KTX_KEYS.has(key))
+  if (clash.length > 0) {
+    throw new UsageError(
+      `Service "${service}" selects on ${clash.join(', ')}, a label ktx sets on its own pods`,
+      {
+        suggestions: ['Use --mode selector for this Service.'],
+      },
+    )
+  }
+  return labels
+}
+
+/** Moves the Service's traffic from the workload to the shadow. Steps `service.switch`, `workload.scale`. */
+export async function scaleToShadow(
+  ctx: SetupContext,
+  kube: Kube,
+  options: {
+    readonly service: string
+    readonly workload: Workload
+    readonly labels: Readonly<Record<string, string>>
+    readonly pod: string
+    readonly shadowIP: string
+    readonly timeouts: ExchangeTimeouts
+  },
+): Promise<void> {
+  const { service, workload, pod, shadowIP, timeouts } = options
+  const namespace = kube.namespace
+  const what = describeWorkload(workload.ref)
+  await ctx.step(
+    'service.switch',
+    async () => {
+      const current = await kube.call(
+        { verb: 'get', resource: 'pods', namespace, name: pod },
+        (o) => kube.core.readNamespacedPod({ name: pod, namespace }, o),
+        ctx.signal,
+      )
+      await kube.call(
+        { verb: 'patch', resource: 'pods', namespace, name: pod },
+        (o) =>
+          kube.core.patchNamespacedPod(
+            { name: pod, namespace, body: labelOps(current.metadata?.labels, options.labels) },
+            o,
+          ),
+        ctx.signal,
+      )
+      await waitServiceEndpoints(kube, {
+        service,
+        until: (ips) => ips.has(shadowIP),
+        awaited: `include the shadow pod (${shadowIP})`,
+        timeoutMs: timeouts.endpointsMs,
+        signal: ctx.signal,
+      })
+    },
+    service,
+  )
+  await ctx.step(
+    'workload.scale',
+    async () => {
+      const scaled = await scaleWorkload(kube, workload.ref, { session: ctx.id, replicas: 0 }, ctx.signal)
+      if (!scaled) {
+        throw new ConflictError(`${what} is no longer locked by this session`, {
+          code: 'KTX_SERVICE_LOST',
+          suggestions: ['Someone recovered or took it over meanwhile; run the command again.'],
+        })
+      }
+      ctx.stack.defer(
+        `scale ${what} back`,
+        async (signal) => {
+          const restored = await restoreWorkload(
+            kube,
+            workload.ref,
+            { session: ctx.id, release: false },
+            signal,
+          )
+          if (restored.replicas === undefined) return
+          await waitWorkloadReady(kube, workload.ref, {
+            replicas: restored.replicas,
+            timeoutMs: timeouts.recoverWaitMs,
+            signal,
+          }).catch((error: unknown) => {
+            if (signal.aborted) throw error
+            ctx.emit({ type: 'warning', message: `${what} scaled back, but ${messageOf(error)}` })
+          })
+        },
+        { timeoutMs: timeouts.recoverWaitMs + timeouts.cleanupStepMs },
+      )
+      await waitServiceEndpoints(kube, {
+        service,
+        until: (ips) => ips.size === 1 && ips.has(shadowIP),
+        awaited: `only the shadow pod (${shadowIP})`,
+        timeoutMs: timeouts.endpointsMs,
+        signal: ctx.signal,
+      })
+    },
+    what,
+  )
+}
