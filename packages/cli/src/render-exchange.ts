@@ -1,4 +1,4 @@
-import type { CleanClusterReport, ExchangeSession, RecoverReport } from '@ktx/core'
+import type { CleanClusterReport, CleanLocalReport, ExchangeSession, RecoverReport } from '@ktx/core'
 
 /** The summary printed once an exchange is ready. */
 export function renderExchangeReady(
@@ -52,6 +52,24 @@ export function renderCleanCluster(report: CleanClusterReport): string[] {
   }
   if (report.liveSessions.length > 0) lines.push(`  left alone (alive): ${report.liveSessions.join(', ')}`)
   for (const warning of report.warnings) lines.push(`Warning: ${warning}`)
+  return lines
+}
+
+/** What the local part of `ktx clean` did (or would do). */
+export function renderCleanLocal(report: CleanLocalReport): string[] {
+  const { local } = report
+  const lines: string[] = []
+  if (local.replayed.length === 0) lines.push('This machine: nothing left by dead ktx runs.')
+  for (const session of local.replayed) {
+    lines.push(`This machine: session ${session.session}`)
+    for (const change of session.undone) lines.push(`  undid ${change}`)
+    for (const s of session.skipped) lines.push(`  left ${s.change}: ${s.reason}`)
+    for (const f of session.failed) lines.push(`  could not undo ${f.change}: ${f.error}`)
+  }
+  for (const ref of report.deleted) lines.push(`  deleted ${ref.kind.toLowerCase()}/${ref.name}`)
+  if (local.live.length > 0) lines.push(`  left alone (running): ${local.live.join(', ')}`)
+  for (const u of local.unreadable) lines.push(`Warning: cannot read ${u.path}: ${u.error}`)
+  for (const problem of report.problems) lines.push(`Warning: ${problem}`)
   return lines
 }
 
