@@ -10,13 +10,13 @@
  * refusals (no root, no tun2socks, device name taken) change nothing at all.
  */
 import { execFile } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import {
   type ClusterEnv,
@@ -26,6 +26,7 @@ import {
   curlFromLaptop,
   deployWeb,
   inLaptop,
+  kubectl,
   loadClusterEnv,
 } from '../harness/cluster.js'
 import { KTX_BIN, type ProcessResult, ktxLeftovers, spawnInLaptop } from '../harness/ktx.js'
@@ -34,6 +35,7 @@ const env: ClusterEnv = loadClusterEnv()
 const importImage = fileURLToPath(
   new URL('../../packages/shadow-image/scripts/import-local.sh', import.meta.url),
 )
+const libraryHostsScript = fileURLToPath(new URL('./fixtures/library-tun-hosts.mjs', import.meta.url))
 let ns: FixtureNamespace
 let web: WebWorkload
 let db: WebWorkload
@@ -275,6 +277,63 @@ describe('ktx connect (tun mode)', () => {
     const again = await runKtx(['clean', '-n', ns.name], home)
     expect(again.code).toBe(0)
     expect(await laptopState()).toBe(before)
+  })
+})
+
+describe('connect() as a library, hosts mode', () => {
+  it('writes a marked hosts block, keeps it current as Services come and go, and removes it', async () => {
+    const hostsFile = join(newHome(), 'hosts')
+    const original = '127.0.0.1 localhost\n# a comment that must survive\n::1 localhost\n'
+    writeFileSync(hostsFile, original)
+    const child = spawnInLaptop(
+      env,
+      libraryHostsScript,
+      [ns.name, env.SHADOW_IMAGE, env.TUN2SOCKS, hostsFile],
+      {
+        HOME: newHome(),
+      },
+    )
+    let stdout = ''
+    let stderr = ''
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve))
+    try {
+      await vi.waitFor(() => expect(stdout).toContain('"ready"'), { timeout: 120_000, interval: 200 })
+      const ready = JSON.parse(stdout.split('\n')[0]!) as { tun: { device: string; dns: { mode: string } } }
+      expect(ready.tun).toMatchObject({ device: 'ktxlib0', dns: { mode: 'hosts', hostsFile } })
+      const block = readFileSync(hostsFile, 'utf8')
+      expect(block.startsWith(original)).toBe(true)
+      expect(block).toContain(
+        `${web.clusterIP} web web.${ns.name} web.${ns.name}.svc web.${ns.name}.svc.cluster.local\n`,
+      )
+      expect(db.podIPs).toContain(/^(\S+) db db\./m.exec(block)?.[1])
+
+      await kubectl(env, ['-n', ns.name, 'create', 'service', 'clusterip', 'extra', '--tcp=80:8080'])
+      const extraIP = (
+        await kubectl(env, ['-n', ns.name, 'get', 'service', 'extra', '-o', 'jsonpath={.spec.clusterIP}'])
+      ).trim()
+      await vi.waitFor(
+        () => expect(readFileSync(hostsFile, 'utf8')).toContain(`${extraIP} extra extra.${ns.name} `),
+        {
+          timeout: 30_000,
+          interval: 200,
+        },
+      )
+      await kubectl(env, ['-n', ns.name, 'delete', 'service', 'extra'])
+      await vi.waitFor(() => expect(readFileSync(hostsFile, 'utf8')).not.toContain(`extra.${ns.name}`), {
+        timeout: 30_000,
+        interval: 200,
+      })
+    } finally {
+      child.kill('SIGTERM')
+    }
+    expect(await exited).toBe(0)
+    expect(stderr).toBe('')
+    expect(stdout).toContain('"closed"')
+    expect(readFileSync(hostsFile, 'utf8')).toBe(original)
+    expect(await laptopState()).toBe(before)
+    expect(await ktxLeftovers(env, ns.name)).toEqual([])
   })
 })
 

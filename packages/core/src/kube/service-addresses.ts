@@ -35,7 +35,9 @@ export async function listServiceAddresses(
     for (const slice of slices.items) {
       const service = slice.metadata?.labels?.['kubernetes.io/service-name']
       if (!service) continue
-      const ips = slice.endpoints.filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses)
+      // The API sends `endpoints: null` for a slice with none, whatever the type says.
+      const endpoints = (slice.endpoints as typeof slice.endpoints | null) ?? []
+      const ips = endpoints.filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses)
       ready.set(service, [...(ready.get(service) ?? []), ...ips].sort())
     }
     for (const service of services.items) {

@@ -176,7 +176,8 @@ async function startHostsMode(input: DnsLayerInput): Promise<DnsLayer> {
     watch.close()
     await updates
   })
-  const first = entries[0]
+  // The system reads only its own hosts file; a custom one (tests, tools) cannot be probed.
+  const first = dns.hostsFile === undefined ? entries[0] : undefined
   return {
     mode: 'hosts',
     hostsFile: path,
