@@ -9,6 +9,7 @@ import type { V1Service } from '@kubernetes/client-node'
 
 import { ConflictError, messageOf } from '../../errors.js'
 import type { Kube } from '../../kube/client.js'
+import { judgeLease } from '../../kube/liveness.js'
 import { type LockRecord, readLock, sameLabels } from '../../kube/redirect-state.js'
 import { repointService } from '../../kube/service-lock.js'
 import { findService } from '../../kube/service.js'
@@ -47,9 +48,28 @@ export function startServiceGuard(
   let queue = Promise.resolve()
   let lastRepoint = 0
 
-  const repoint = async (): Promise<void> => {
+  const loseTo = (message: string): void => {
+    resolveLost(
+      new ConflictError(message, {
+        code: 'KTX_SERVICE_LOST',
+        suggestions: [
+          'Someone ran `ktx recover --force` or exchanged it after this session stopped renewing.',
+        ],
+      }),
+    )
+    stopper.abort()
+  }
+  const repoint = async (lockGone: boolean): Promise<void> => {
     const wait = lastRepoint + MIN_REPOINT_INTERVAL_MS - Date.now()
     if (wait > 0) await delay(wait, undefined, { signal })
+    // A Service without our lock was either replaced (lock it again) or recovered by force, which
+    // deletes this session's Lease first: then it is not ours to take back.
+    if (lockGone && !(await judgeLease(kube, record.lease, signal)).alive) {
+      loseTo(
+        `Service "${service}" was recovered while this session ran (its lease was deleted); this exchange has ended`,
+      )
+      return
+    }
     const result = await repointService(kube, service, { record, selector }, signal)
     if (result.outcome === 'repointed') {
       lastRepoint = Date.now()
@@ -61,15 +81,7 @@ export function startServiceGuard(
         holder.state === 'valid'
           ? `${holder.value.owner} (session ${holder.value.session})`
           : 'another session'
-      resolveLost(
-        new ConflictError(`Service "${service}" was taken over by ${who}; this exchange has ended`, {
-          code: 'KTX_SERVICE_LOST',
-          suggestions: [
-            'Someone ran `ktx recover --force` or exchanged it after this session stopped renewing.',
-          ],
-        }),
-      )
-      stopper.abort()
+      loseTo(`Service "${service}" was taken over by ${who}; this exchange has ended`)
     }
   }
   const consider = (type: string, object: V1Service): void => {
@@ -86,10 +98,13 @@ export function startServiceGuard(
       lock.value.session === record.session &&
       sameLabels(object.spec?.selector, selector)
     if (fine) return
-    queue = queue.then(repoint).catch((error: unknown) => {
-      if (!signal.aborted)
-        ctx.log.warn('Re-pointing the Service failed', { service, error: messageOf(error) })
-    })
+    const lockGone = lock.state !== 'valid'
+    queue = queue
+      .then(() => repoint(lockGone))
+      .catch((error: unknown) => {
+        if (!signal.aborted)
+          ctx.log.warn('Re-pointing the Service failed', { service, error: messageOf(error) })
+      })
   }
 
   const stopped = (): boolean => signal.aborted

@@ -1,0 +1,247 @@
+/**
+ * What happens to an exchanged Service when ktx does not get to clean up: `kill -9`, then
+ * `ktx recover` or `ktx clean`; a second session racing for the same Service; a forced recover of
+ * a live session. Sessions here use a 10 s lease so "the owner is gone" arrives quickly; the tests
+ * wait for it by watching the Lease lapse, not by sleeping.
+ */
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+
+import {
+  type ClusterEnv,
+  type FixtureNamespace,
+  createFixtureNamespace,
+  kubectl,
+  loadClusterEnv,
+} from '../harness/cluster.js'
+import {
+  type LaptopServers,
+  type RunningExchange,
+  annotationsOf,
+  deployExchangeFixture,
+  getFromCluster,
+  runKtx,
+  specOf,
+  startKtxExchange,
+  startLaptopServers,
+} from '../harness/exchange.js'
+import { ktxLeftovers } from '../harness/ktx.js'
+
+const env: ClusterEnv = loadClusterEnv()
+const importImage = fileURLToPath(
+  new URL('../../packages/shadow-image/scripts/import-local.sh', import.meta.url),
+)
+let ns: FixtureNamespace
+let laptop: LaptopServers
+let serviceSpec: string
+let deploymentSpec: string
+const LAPTOP = 'answered by the laptop'
+
+beforeAll(async () => {
+  await promisify(execFile)('bash', [importImage], { timeout: 120_000 })
+  ns = await createFixtureNamespace(env, 'recover')
+  await deployExchangeFixture(env, ns.name)
+  laptop = await startLaptopServers(env, { 3000: LAPTOP })
+  serviceSpec = await specOf(env, ns.name, 'service', 'web')
+  deploymentSpec = await specOf(env, ns.name, 'deployment', 'web')
+})
+
+afterAll(async () => {
+  await laptop.close()
+  await ns.close()
+})
+
+function exchangeWeb(...extra: string[]): RunningExchange {
+  return startKtxExchange(env, [
+    'web',
+    '-n',
+    ns.name,
+    '--expose',
+    '3000:8080',
+    '--leaseDuration',
+    '10',
+    '--image',
+    env.SHADOW_IMAGE,
+    ...extra,
+  ])
+}
+
+async function killHard(ktx: RunningExchange): Promise<void> {
+  ktx.child.kill('SIGKILL')
+  expect((await ktx.exited).signal).toBe('SIGKILL')
+}
+
+// Waits until every ktx Lease in the namespace has lapsed (renewTime + duration is past).
+async function waitLeasesLapsed(): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      const leases = JSON.parse(
+        await kubectl(env, [
+          '-n',
+          ns.name,
+          'get',
+          'leases.coordination.k8s.io',
+          '-l',
+          'app.kubernetes.io/managed-by=ktx',
+          '-o',
+          'json',
+        ]),
+      ) as { items: { spec: { renewTime: string; leaseDurationSeconds: number } }[] }
+      for (const lease of leases.items) {
+        expect(Date.parse(lease.spec.renewTime) + lease.spec.leaseDurationSeconds * 1000).toBeLessThan(
+          Date.now(),
+        )
+      }
+    },
+    { timeout: 60_000, interval: 500 },
+  )
+}
+
+async function expectRestored(): Promise<void> {
+  const result = await getFromCluster(env, ns.name, 'http://web/')
+  expect(result.stdout).toMatch(/^real web-/)
+  expect(await specOf(env, ns.name, 'service', 'web')).toBe(serviceSpec)
+  expect(await specOf(env, ns.name, 'deployment', 'web')).toBe(deploymentSpec)
+  const annotations = {
+    ...(await annotationsOf(env, ns.name, 'service', 'web')),
+    ...(await annotationsOf(env, ns.name, 'deployment', 'web')),
+  }
+  expect(Object.keys(annotations).filter((key) => key.startsWith('ktx.dev/'))).toEqual([])
+  expect(await ktxLeftovers(env, ns.name)).toEqual([])
+}
+
+describe('kill -9 during an exchange', () => {
+  it('then ktx recover: refused while the owner may be alive, restores everything once its lease lapsed', async () => {
+    const ktx = exchangeWeb()
+    await ktx.ready
+    expect((await getFromCluster(env, ns.name, 'http://web/')).stdout).toBe(`${LAPTOP}\n`)
+    await killHard(ktx)
+
+    const early = await runKtx(env, ['recover', 'web', '-n', ns.name])
+    expect(early.code).toBe(5)
+    expect(early.stderr).toMatch(
+      /Error \(KTX_SESSION_ALIVE\): Service "web" is held by a session that is still running: \S+@\S+ \(session [0-9a-f]{8}, last alive \d{4}-\d\d-\d\dT[\d:]+Z \(\d+s ago\)\)/,
+    )
+    expect(early.stderr).toContain('--force')
+    expect(await ktxLeftovers(env, ns.name)).not.toEqual([])
+
+    await waitLeasesLapsed()
+    const recovered = await runKtx(env, ['recover', 'web', '-n', ns.name])
+    expect(recovered.stderr).toBe('')
+    expect(recovered.code).toBe(0)
+    expect(recovered.stdout).toContain(`Recovered Service ${ns.name}/web`)
+    expect(recovered.stdout).toContain('selector restored: app=web')
+    await expectRestored()
+  })
+
+  it('in scale mode, then ktx clean: leaves a live session alone, later scales the Deployment back and waits for it', async () => {
+    const ktx = exchangeWeb('--mode', 'scale')
+    await ktx.ready
+    await killHard(ktx)
+
+    const whileAlive = await runKtx(env, ['clean', '-n', ns.name, '--clusterOnly'])
+    expect(whileAlive.code).toBe(0)
+    expect(whileAlive.stdout).toMatch(/left alone \(alive\): [0-9a-f]{8}/)
+    expect(
+      await kubectl(env, ['-n', ns.name, 'get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}']),
+    ).toBe('0')
+
+    await waitLeasesLapsed()
+    const cleaned = await runKtx(env, ['clean', '-n', ns.name, '--clusterOnly'])
+    expect(cleaned.code).toBe(0)
+    expect(cleaned.stdout).toContain('restore service/web')
+    expect(
+      await kubectl(env, [
+        '-n',
+        ns.name,
+        'get',
+        'deployment',
+        'web',
+        '-o',
+        'jsonpath={.status.readyReplicas}',
+      ]),
+    ).toBe('2')
+    await expectRestored()
+  })
+
+  it('then a new exchange takes the Service over by itself once the old lease lapsed', async () => {
+    const first = exchangeWeb()
+    await first.ready
+    await killHard(first)
+    await waitLeasesLapsed()
+
+    const second = exchangeWeb()
+    try {
+      await second.ready
+      expect(second.output().stderr).toMatch(
+        /web was left by session [0-9a-f]{8} of \S+ \(last alive .*\); restored it before taking over/,
+      )
+      expect((await getFromCluster(env, ns.name, 'http://web/')).stdout).toBe(`${LAPTOP}\n`)
+    } finally {
+      second.child.kill('SIGINT')
+      await second.exited
+    }
+    expect((await second.exited).code).toBe(0)
+    await expectRestored()
+  })
+})
+
+describe('two sessions racing for one Service', () => {
+  it('exactly one wins; the other fails naming the owner and changes nothing', async () => {
+    const racers = [exchangeWeb(), exchangeWeb()]
+    const outcomes = await Promise.all(
+      racers.map((r) =>
+        Promise.race([r.ready.then(() => 'ready' as const), r.exited.then(() => 'exited' as const)]),
+      ),
+    )
+    try {
+      expect([...outcomes].sort()).toEqual(['exited', 'ready'])
+      const winner = racers[outcomes.indexOf('ready')]!
+      const loser = await racers[outcomes.indexOf('exited')]!.exited
+      expect(loser.code).toBe(5)
+      expect(loser.stderr).toMatch(
+        /Error \(KTX_SERVICE_LOCKED\): Service "web" is already exchanged by \S+@\S+ \(session [0-9a-f]{8}, selector mode\), last alive/,
+      )
+      // Only the winner's objects exist, and the Service points at the winner's shadow.
+      const sessions = await kubectl(env, [
+        '-n',
+        ns.name,
+        'get',
+        'pods,leases.coordination.k8s.io',
+        '-l',
+        'app.kubernetes.io/managed-by=ktx',
+        '-o',
+        'jsonpath={.items[*].metadata.labels.ktx\\.dev/session}',
+      ])
+      const ids = new Set(sessions.trim().split(/\s+/))
+      expect(ids.size).toBe(1)
+      const winnerId = [...ids][0]!
+      expect(
+        await kubectl(env, ['-n', ns.name, 'get', 'service', 'web', '-o', 'jsonpath={.spec.selector}']),
+      ).toBe(`{"ktx.dev/exchange":"${winnerId}"}`)
+      expect(winner.output().stdout).toContain(winnerId)
+      expect((await getFromCluster(env, ns.name, 'http://web/')).stdout).toBe(`${LAPTOP}\n`)
+    } finally {
+      for (const r of racers) r.child.kill('SIGINT')
+      await Promise.all(racers.map((r) => r.exited))
+    }
+    await expectRestored()
+  })
+})
+
+describe('ktx recover --force', () => {
+  it('takes the Service back from a live session, which then ends with an error and leaves nothing', async () => {
+    const ktx = exchangeWeb()
+    await ktx.ready
+    const forced = await runKtx(env, ['recover', 'web', '-n', ns.name, '--force'])
+    expect(forced.code).toBe(0)
+    expect(forced.stdout).toContain(`Recovered Service ${ns.name}/web`)
+    const result = await ktx.exited
+    expect(result.code).not.toBe(0)
+    expect(result.stderr).toMatch(/Error \(KTX_(SSH_LOST|PORT_FORWARD_LOST|SERVICE_LOST)\)/)
+    await expectRestored()
+  })
+})
