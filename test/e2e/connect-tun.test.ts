@@ -255,6 +255,19 @@ describe('ktx connect (tun mode)', () => {
     expect(await laptopState()).toBe(before)
   })
 
+  it('ends with a clear error and restores everything when tun2socks dies under it', async () => {
+    const ktx = startKtx(connectArgs(), newHome())
+    await ktx.connected
+    const pid = /^(\d+) /.exec(await tun2socksRunning())?.[1]
+    expect(pid).toBeDefined()
+    await inLaptop(env, 'kill', ['-KILL', pid!])
+    const result = await ktx.exited
+    expect(result.stderr).toContain('Error (KTX_TUN2SOCKS_EXITED): tun2socks was killed by SIGKILL')
+    expect(result.code).toBe(7)
+    expect(await laptopState()).toBe(before)
+    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+  })
+
   it('after kill -9, `ktx clean` replays the journal: tun2socks, routes, device and resolv.conf go, and the cluster objects too', async () => {
     const home = newHome()
     const ktx = startKtx(connectArgs(), home)
