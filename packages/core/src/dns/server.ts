@@ -98,7 +98,7 @@ function listenError(host: string, port: number, error: NodeJS.ErrnoException): 
       suggestions: needsRoot
         ? ['Port 53 needs root; run ktx connect with sudo (TUN mode needs it anyway).']
         : [
-            `Something else serves DNS on ${host}:${port}; stop it or pick another address for ktx's DNS server.`,
+            `Something else serves DNS on ${host}:${port} (another ktx session?); stop it, or use --dnsMode hosts.`,
           ],
     },
   )
