@@ -21,6 +21,7 @@ import {
 import {
   type LaptopServers,
   annotationsOf,
+  EXCHANGE_RULES,
   deployExchangeFixture,
   getFromCluster,
   laptopIp,
@@ -28,6 +29,7 @@ import {
   specOf,
   startKtxExchange,
   startLaptopServers,
+  tokenKubeconfig,
   webServiceManifest,
 } from '../harness/exchange.js'
 import { ktxLeftovers } from '../harness/ktx.js'
@@ -246,6 +248,58 @@ describe('a local port nobody listens on', () => {
       await late?.close()
     }
     expect((await ktx.exited).code).toBe(0)
+    await expectUntouched()
+  })
+})
+
+describe('with a ServiceAccount', () => {
+  it('that has just the documented rights: both modes work, with the namespace from the context', async () => {
+    const kubeconfig = await tokenKubeconfig(env, ns.name, 'ktx-exchanger', EXCHANGE_RULES)
+    for (const mode of ['selector', 'scale']) {
+      const ktx = startKtxExchange(env, [
+        'web',
+        '--kubeconfig',
+        kubeconfig,
+        '--mode',
+        mode,
+        '--expose',
+        '3000:8080',
+        '--image',
+        env.SHADOW_IMAGE,
+      ])
+      try {
+        await ktx.ready
+        expect((await getFromCluster(env, ns.name, 'http://web/')).stdout, mode).toBe(`${LAPTOP_A}\n`)
+      } finally {
+        ktx.child.kill('SIGINT')
+        await ktx.exited
+      }
+      expect((await ktx.exited).code, mode).toBe(0)
+      await expectUntouched()
+    }
+  })
+
+  it('that may not patch Services: names the verb and resource (exit 4) and changes nothing', async () => {
+    const rules = EXCHANGE_RULES.replace(
+      'verbs: [get, list, watch, patch]\n- apiGroups: [discovery',
+      'verbs: [get, list, watch]\n- apiGroups: [discovery',
+    )
+    expect(rules).not.toBe(EXCHANGE_RULES)
+    const kubeconfig = await tokenKubeconfig(env, ns.name, 'ktx-no-patch', rules)
+    const result = await runKtx(env, [
+      'exchange',
+      'web',
+      '--kubeconfig',
+      kubeconfig,
+      '--expose',
+      '3000:8080',
+      '--image',
+      env.SHADOW_IMAGE,
+    ])
+    expect(result.code).toBe(4)
+    expect(result.stderr).toContain(
+      `Error (KTX_KUBE_FORBIDDEN): Not allowed to patch services in namespace "${ns.name}"`,
+    )
     await expectUntouched()
   })
 })
