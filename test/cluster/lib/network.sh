@@ -42,6 +42,10 @@ setup_laptop() {
   # a name answered by the upstream from one answered through the tunnel.
   mkdir -p "/etc/netns/$LAPTOP_NETNS"
   printf 'nameserver %s\n' "$LAPTOP_HOST_IP" >"/etc/netns/$LAPTOP_NETNS/resolv.conf"
+  # Its own hosts file too (`ip netns exec` bind-mounts it over /etc/hosts), so ktx's hosts mode
+  # is tested on the laptop's file, never the machine's. Only created: a running session may own a block in it.
+  [ -f "/etc/netns/$LAPTOP_NETNS/hosts" ] ||
+    printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"/etc/netns/$LAPTOP_NETNS/hosts"
   start_daemon laptop-dns dnsmasq --keep-in-foreground --no-daemon --no-resolv --no-hosts --no-poll \
     --bind-interfaces --listen-address="$LAPTOP_HOST_IP" --except-interface=lo --port 53 \
     --address=/public.test/203.0.113.10 --address=/example.test/203.0.113.11 --pid-file=
