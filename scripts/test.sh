@@ -38,8 +38,13 @@ npx vitest run --reporter=default --reporter=json --outputFile.json="$report" ||
 # vitest's own summary is not a closing line CI reads, so say it plainly.
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))
-  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)
-  if (r.numTotalTests === 0) process.exit(1)
+  // A file that fails outside any test (a hook, an import) counts as one failure of its own.
+  const brokenFiles = r.testResults.filter(
+    (f) => f.status === "failed" && !f.assertionResults.some((t) => t.status === "failed"),
+  ).length
+  const failed = r.numFailedTests + brokenFiles
+  console.log(`${r.numPassedTests} passed, ${failed} failed, ${r.numPendingTests + r.numTodoTests} skipped`)
+  if (r.numTotalTests === 0 || failed > 0) process.exit(1)
 ' "$report" || status=1
 step "done; the cluster stays up for the next run ('npm run cluster:down' stops it)"
 exit $status
