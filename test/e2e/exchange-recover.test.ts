@@ -44,7 +44,7 @@ beforeAll(async () => {
   await promisify(execFile)('bash', [importImage], { timeout: 120_000 })
   ns = await createFixtureNamespace(env, 'recover')
   await deployExchangeFixture(env, ns.name)
-  laptop = await startLaptopServers(env, { 3000: LAPTOP })
+  laptop = await startLaptopServers(env, [LAPTOP])
   serviceSpec = await specOf(env, ns.name, 'service', 'web')
   deploymentSpec = await specOf(env, ns.name, 'deployment', 'web')
 })
@@ -60,7 +60,7 @@ function exchangeWeb(...extra: string[]): RunningExchange {
     '-n',
     ns.name,
     '--expose',
-    '3000:8080',
+    `${laptop.ports[0]!}:8080`,
     '--leaseDuration',
     '10',
     '--image',

@@ -23,6 +23,7 @@ import {
   annotationsOf,
   EXCHANGE_RULES,
   deployExchangeFixture,
+  freeLaptopPort,
   getFromCluster,
   laptopIp,
   runKtx,
@@ -43,14 +44,18 @@ let laptop: LaptopServers
 let serviceSpec: string
 let deploymentSpec: string
 
-const LAPTOP_A = 'answered by the laptop on 3000'
-const LAPTOP_B = 'answered by the laptop on 3001'
+const LAPTOP_A = 'answered by the laptop server A'
+const LAPTOP_B = 'answered by the laptop server B'
+// The laptop servers' ports (free ports: other suites may use the laptop namespace meanwhile).
+let portA: number
+let portB: number
 
 beforeAll(async () => {
   await promisify(execFile)('bash', [importImage], { timeout: 120_000 })
   ns = await createFixtureNamespace(env, 'exchange')
   await deployExchangeFixture(env, ns.name)
-  laptop = await startLaptopServers(env, { 3000: LAPTOP_A, 3001: LAPTOP_B })
+  laptop = await startLaptopServers(env, [LAPTOP_A, LAPTOP_B])
+  ;[portA, portB] = laptop.ports as [number, number]
   serviceSpec = await specOf(env, ns.name, 'service', 'web')
   deploymentSpec = await specOf(env, ns.name, 'deployment', 'web')
 })
@@ -101,7 +106,7 @@ async function expectUntouched(): Promise<void> {
 describe('negative control: without ktx', () => {
   it('callers in the cluster reach the real pods on both ports, and cannot reach the laptop', async () => {
     await expectRealPods()
-    const direct = await getFromCluster(env, ns.name, `http://${laptopIp(env)}:3000/`)
+    const direct = await getFromCluster(env, ns.name, `http://${laptopIp(env)}:${portA}/`)
     expect(direct.code).not.toBe(0)
     expect(direct.stdout).toBe('')
   })
@@ -114,7 +119,7 @@ describe('ktx exchange --mode selector', () => {
       '-n',
       ns.name,
       '--expose',
-      '3000:8080,3001:90',
+      `${portA}:8080,${portB}:90`,
       '--image',
       env.SHADOW_IMAGE,
     ])
@@ -170,7 +175,7 @@ describe('ktx exchange --mode scale', () => {
       '--mode',
       'scale',
       '--expose',
-      '3000:8080,3001:90',
+      `${portA}:8080,${portB}:90`,
       '--image',
       env.SHADOW_IMAGE,
     ])
@@ -219,19 +224,22 @@ describe('ktx exchange --mode scale', () => {
 
 describe('a local port nobody listens on', () => {
   it('is a warning at start, a reset for the caller, and works once a server appears', async () => {
+    const closed = await freeLaptopPort(env)
     const ktx = startKtxExchange(env, [
       'web',
       '-n',
       ns.name,
       '--expose',
-      '3999:8080',
+      `${closed}:8080`,
       '--image',
       env.SHADOW_IMAGE,
     ])
     let late: LaptopServers | undefined
     try {
       await ktx.ready
-      expect(ktx.output().stderr).toContain('Warning: nothing listens on 127.0.0.1:3999 (for pod port 8080)')
+      expect(ktx.output().stderr).toContain(
+        `Warning: nothing listens on 127.0.0.1:${closed} (for pod port 8080)`,
+      )
       expect(ktx.output().stderr).toContain('target port 90 (Service port 9000 "admin") is not exposed')
       // A reset, not a hang: the caller learns at once that nothing answers.
       const started = Date.now()
@@ -239,7 +247,7 @@ describe('a local port nobody listens on', () => {
       expect(refused.code).not.toBe(0)
       expect(refused.stdout).toBe('')
       expect(Date.now() - started).toBeLessThan(5_000)
-      late = await startLaptopServers(env, { 3999: 'late server' })
+      late = await startLaptopServers(env, [{ body: 'late server', port: closed }])
       expect((await getFromCluster(env, ns.name, 'http://web/')).stdout).toBe('late server\n')
       expect(ktx.child.exitCode).toBeNull()
     } finally {
@@ -263,7 +271,7 @@ describe('with a ServiceAccount', () => {
         '--mode',
         mode,
         '--expose',
-        '3000:8080',
+        `${portA}:8080`,
         '--image',
         env.SHADOW_IMAGE,
       ])
@@ -292,7 +300,7 @@ describe('with a ServiceAccount', () => {
       '--kubeconfig',
       kubeconfig,
       '--expose',
-      '3000:8080',
+      `${portA}:8080`,
       '--image',
       env.SHADOW_IMAGE,
     ])
@@ -312,7 +320,7 @@ describe('bad input changes nothing', () => {
       '-n',
       ns.name,
       '--expose',
-      '3000:80',
+      `${portA}:80`,
       '--image',
       env.SHADOW_IMAGE,
     ])
@@ -327,7 +335,7 @@ describe('bad input changes nothing', () => {
   })
 
   it('an unknown Service names the ones that exist (exit 6)', async () => {
-    const result = await runKtx(env, ['exchange', 'webb', '-n', ns.name, '--expose', '3000:8080'])
+    const result = await runKtx(env, ['exchange', 'webb', '-n', ns.name, '--expose', `${portA}:8080`])
     expect(result.code).toBe(6)
     expect(result.stderr).toContain(
       `Error (KTX_SERVICE_NOT_FOUND): Service "webb" not found in namespace "${ns.name}"`,

@@ -176,34 +176,52 @@ export async function annotationsOf(
 /** A running set of laptop servers. */
 export interface LaptopServers {
   readonly child: ChildProcess
+  /** The port of each server, in the order the bodies were given. */
+  readonly ports: readonly number[]
   close(): Promise<void>
 }
 
-/** Starts the developer's HTTP servers (`port → body`) in the laptop namespace; resolves once all listen. */
+/**
+ * Starts the developer's HTTP servers in the laptop namespace, one per body, each on a free port
+ * (or on `port` when given; other suites may run in the same namespace at the same time), and
+ * resolves once all listen.
+ */
 export async function startLaptopServers(
   env: ClusterEnv,
-  servers: Record<number, string>,
+  servers: readonly (string | { readonly body: string; readonly port: number })[],
 ): Promise<LaptopServers> {
-  const args = Object.entries(servers).map(([port, body]) => `${port}=${body}`)
+  const args = servers.map((s) => (typeof s === 'string' ? `0=${s}` : `${s.port}=${s.body}`))
   const child = spawnInLaptop(env, LAPTOP_SERVERS, args)
   let stdout = ''
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  await new Promise<void>((resolve, reject) => {
+  const ports = await new Promise<number[]>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString()
-      if ((stdout.match(/^listening \d+$/gm) ?? []).length === args.length) resolve()
+      const lines = [...stdout.matchAll(/^listening (\d+) (\d+)$/gm)]
+      if (lines.length < args.length) return
+      const byIndex: number[] = []
+      for (const [, index, port] of lines) byIndex[Number(index)] = Number(port)
+      resolve(byIndex)
     })
     child.once('exit', (code) => reject(new Error(`laptop servers exited (${String(code)}): ${stderr}`)))
   })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   return {
     child,
+    ports,
     async close() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
       await exited
     },
   }
+}
+
+/** A port that is free in the laptop namespace right now (bound once, then released). */
+export async function freeLaptopPort(env: ClusterEnv): Promise<number> {
+  const probe = await startLaptopServers(env, ['probe'])
+  await probe.close()
+  return probe.ports[0]!
 }
 
 /** A `ktx exchange` running in the laptop namespace. */

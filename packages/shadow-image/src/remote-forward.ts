@@ -1,8 +1,8 @@
 import { type Server, type Socket, createServer } from 'node:net'
 
-import { joinStreams as join } from '@ktx/core/pipe'
 import type { Connection, TcpipBindInfo } from 'ssh2'
 
+import { joinInbound } from './inbound-join.js'
 import type { AgentLog } from './log.js'
 
 /**
@@ -88,7 +88,7 @@ export class RemoteForwards {
         channel.close()
         return
       }
-      join(channel, socket)
+      joinInbound(channel, socket)
       socket.resume()
     })
   }
