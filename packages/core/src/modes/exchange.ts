@@ -11,10 +11,12 @@
  *   selector mode: switch the Service's selector to the shadow, wait until the endpoints are only
  *   the shadow, guard the Service against re-applies;
  *   scale mode: give the shadow the workload's pod labels, wait until it is an endpoint, scale the
- *   workload to 0, wait until the shadow is the only endpoint.
- * Teardown runs backwards: stop the guard, put the selector back (or scale the workload back and
- * wait for its pods to be Ready), stop the reverse forwards, SSH, port-forward, delete the pod,
- * release the locks (removing every ktx annotation), delete the Lease.
+ *   workload to 0, wait until the shadow is the only endpoint;
+ *   both: probe the ClusterIP from the pod until the cluster's proxy sends it to the shadow.
+ * Teardown runs backwards: stop the guard, put the selector back (or scale the workload back, wait
+ * for its pods to be Ready and take the shadow out of the Service), wait until the proxy sends
+ * callers elsewhere, stop the reverse forwards, SSH, port-forward, delete the pod, release the
+ * locks (removing every ktx annotation), delete the Lease.
  */
 import { AGENT_HEALTH_PORT, AGENT_SSH_PORT, EXCHANGE_LABEL } from '../contract.js'
 import { describeWorkload } from '../kube/workload.js'
@@ -29,8 +31,10 @@ import {
   type ResolvedExchangeOptions,
   resolveExchangeOptions,
 } from './exchange/options.js'
-import { describeTarget } from './exchange/ports.js'
+import { describeTarget, targetPortsOf } from './exchange/ports.js'
+import { Arrivals, type RoutingProbe } from './exchange/routing.js'
 import { scaleToShadow, workloadLabelsFor } from './exchange/scale.js'
+import type { ResolvedTarget } from './exchange/target.js'
 import { switchServiceToShadow } from './exchange/selector.js'
 import { buildSessionHandle } from './shared/session-handle.js'
 import { type SetupContext, createSetupContext } from './shared/setup.js'
@@ -71,7 +75,7 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
   try {
     const kube = await openKube(ctx, opts.kube, opts.timeouts.kubeRequestMs)
     const first = await ctx.step('target.resolve', () => planTarget(kube, opts, ctx.signal), opts.target.name)
-    await warnAboutLocalPorts(ctx, opts)
+    const closedLocalPorts = await warnAboutLocalPorts(ctx, opts)
     const lease = await openLease(ctx, kube, {
       owner: opts.owner,
       durationSeconds: opts.leaseDurationSeconds,
@@ -105,11 +109,13 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
       },
       timeouts: opts.timeouts,
     })
+    const arrivals = new Arrivals()
     await ctx.step(
       'reverse.listen',
-      () => startForwards(ctx, opts, ssh),
+      () => startForwards(ctx, opts, ssh, { arrivals, closedLocalPorts }),
       opts.expose.map(describeMapping).join(', '),
     )
+    const probe = routingProbe(target, opts.expose, ssh, arrivals)
 
     const record = lockRecordFor(ctx, opts, lease, workload?.ref)
     let lost: Promise<Error> | undefined
@@ -119,6 +125,7 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
         shadowIP: podIP,
         record,
         timeouts: opts.timeouts,
+        probe,
       })
       lost = guard.lost
     } else {
@@ -129,6 +136,7 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
         pod,
         shadowIP: podIP,
         timeouts: opts.timeouts,
+        probe,
       })
     }
     ctx.emit({ type: 'step.done', step: 'ready' })
@@ -153,11 +161,14 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
 }
 
 // A local port nobody listens on yet is allowed (the developer may start the process later).
-async function warnAboutLocalPorts(ctx: SetupContext, opts: ResolvedExchangeOptions): Promise<void> {
+// Returns the closed ones, so the forwards do not warn about them a second time.
+async function warnAboutLocalPorts(ctx: SetupContext, opts: ResolvedExchangeOptions): Promise<Set<number>> {
   const results = await Promise.all(opts.expose.map((m) => probeLocalPort(opts.localHost, m.local)))
+  const closed = new Set<number>()
   results.forEach((error, i) => {
     const mapping = opts.expose[i]
     if (error === undefined || mapping === undefined) return
+    closed.add(mapping.local)
     ctx.emit({
       type: 'local.unreachable',
       host: opts.localHost,
@@ -166,6 +177,23 @@ async function warnAboutLocalPorts(ctx: SetupContext, opts: ResolvedExchangeOpti
       error,
     })
   })
+  return closed
+}
+
+// The Service port to probe the cluster's routing through: one whose target is an exposed port.
+function routingProbe(
+  target: ResolvedTarget,
+  expose: readonly PortMapping[],
+  dialer: SshConnection,
+  arrivals: Arrivals,
+): RoutingProbe | undefined {
+  const clusterIP = target.service.spec?.clusterIP
+  if (clusterIP === undefined || clusterIP === '' || clusterIP === 'None') return undefined
+  const remotes = new Set(expose.map((m) => m.remote))
+  const port = targetPortsOf(target.service, target.podSpec).find(
+    (t) => t.resolved !== undefined && remotes.has(t.resolved),
+  )?.port
+  return port === undefined ? undefined : { dialer, arrivals, clusterIP, port }
 }
 
 // One reverse forward per pair; a refused local connection is reported once until one succeeds.
@@ -173,9 +201,10 @@ async function startForwards(
   ctx: SetupContext,
   opts: ResolvedExchangeOptions,
   ssh: SshConnection,
+  state: { readonly arrivals: Arrivals; readonly closedLocalPorts: ReadonlySet<number> },
 ): Promise<void> {
   for (const mapping of opts.expose) {
-    let reported = false
+    let reported = state.closedLocalPorts.has(mapping.local)
     const forward: ReverseForward = await startReverseForward({
       ssh,
       remotePort: mapping.remote,
@@ -196,6 +225,7 @@ async function startForwards(
       onLocalConnect: () => {
         reported = false
       },
+      onArrival: state.arrivals.record,
     })
     ctx.stack.defer(`stop forwarding ${describeMapping(mapping)}`, () => forward.close())
     ctx.log.debug('Reverse forward listening', { remote: mapping.remote, local: mapping.local })

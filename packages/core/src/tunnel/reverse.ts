@@ -21,6 +21,8 @@ export interface ReverseForwardOptions {
   readonly onLocalError?: (error: NodeJS.ErrnoException) => void
   /** Called when a connection reached the local port (e.g. to clear a "not listening" warning). */
   readonly onLocalConnect?: () => void
+  /** Called as each connection arrives from the pod, before the local port is tried. */
+  readonly onArrival?: () => void
   readonly logger: Logger
 }
 
@@ -49,6 +51,7 @@ export async function startReverseForward(options: ReverseForwardOptions): Promi
     remoteHost,
     options.remotePort,
     (details, accept, reject) => {
+      options.onArrival?.()
       const local = netConnect({ host: localHost, port: options.localPort, noDelay: true })
       const onError = (error: NodeJS.ErrnoException): void => {
         log.debug('Local port refused a reverse connection', { error: error.message, from: details.srcIP })

@@ -70,7 +70,9 @@ export function openSsh(options: OpenSshOptions): Promise<SshConnection> {
     lastError = error
     log.debug('SSH error', { error: error.message })
   })
+  let closed = false
   client.on('close', () => {
+    closed = true
     resolveEnded(
       closing
         ? undefined
@@ -96,6 +98,11 @@ export function openSsh(options: OpenSshOptions): Promise<SshConnection> {
     ended,
     dial(host, port) {
       return new Promise<Duplex>((resolve, reject) => {
+        // ssh2 would queue the open on a dead connection and never call back.
+        if (closed) {
+          reject(new DialError(`${host}:${port}: the SSH connection is closed`, 'ENOTCONN'))
+          return
+        }
         client.forwardOut('127.0.0.1', 0, host, port, (error, channel) => {
           if (error) {
             reject(

@@ -2,18 +2,20 @@
  * Scale mode: the shadow pod takes the workload's pod labels (so the Service, and label-based
  * routing like Istio subsets, select it as one of the workload's pods), then the workload is scaled
  * to 0. The labels are added only once the reverse forwards listen, so the shadow never receives
- * a caller it cannot answer. The undo scales the workload back and waits until its pods are Ready
- * (bounded by `timeouts.recoverWaitMs`) before the shadow pod goes.
+ * a caller it cannot answer. The undo scales the workload back, waits until its pods are Ready
+ * (bounded by `timeouts.recoverWaitMs`), then takes the labels off the shadow and waits until the
+ * Service's traffic has left it, before the shadow's forwards stop and the pod goes.
  */
 import { EXCHANGE_LABEL, LABELS } from '../../contract.js'
 import { ConflictError, UsageError, messageOf } from '../../errors.js'
 import type { Kube } from '../../kube/client.js'
 import { waitServiceEndpoints } from '../../kube/endpoints.js'
-import { labelOps } from '../../kube/json-patch.js'
+import { patchPodLabels } from '../../kube/pod-labels.js'
 import { restoreWorkload, scaleWorkload } from '../../kube/workload-lock.js'
 import { type Workload, describeWorkload, waitWorkloadReady } from '../../kube/workload.js'
 import type { SetupContext } from '../shared/setup.js'
 import type { ExchangeTimeouts } from './options.js'
+import { type RoutingProbe, confirmOrWarn } from './routing.js'
 
 const KTX_KEYS = new Set<string>([...Object.values(LABELS), EXCHANGE_LABEL])
 
@@ -52,27 +54,42 @@ export async function scaleToShadow(
     readonly pod: string
     readonly shadowIP: string
     readonly timeouts: ExchangeTimeouts
+    /** Confirms the cluster's proxy follows the endpoints; undefined for a headless Service. */
+    readonly probe: RoutingProbe | undefined
   },
 ): Promise<void> {
-  const { service, workload, pod, shadowIP, timeouts } = options
-  const namespace = kube.namespace
+  const { service, workload, pod, shadowIP, timeouts, probe, labels } = options
   const what = describeWorkload(workload.ref)
   await ctx.step(
     'service.switch',
     async () => {
-      const current = await kube.call(
-        { verb: 'get', resource: 'pods', namespace, name: pod },
-        (o) => kube.core.readNamespacedPod({ name: pod, namespace }, o),
-        ctx.signal,
-      )
-      await kube.call(
-        { verb: 'patch', resource: 'pods', namespace, name: pod },
-        (o) =>
-          kube.core.patchNamespacedPod(
-            { name: pod, namespace, body: labelOps(current.metadata?.labels, options.labels) },
-            o,
-          ),
-        ctx.signal,
+      await patchPodLabels(kube, pod, labels, { signal: ctx.signal })
+      // Runs after the workload is back: the shadow leaves the Service before its forwards stop,
+      // so no caller meets a shadow that no longer answers.
+      ctx.stack.defer(
+        'take the shadow pod out of the Service',
+        async (signal) => {
+          await patchPodLabels(kube, pod, labels, { remove: true, signal })
+          await waitServiceEndpoints(kube, {
+            service,
+            until: (ips) => !ips.has(shadowIP),
+            awaited: `exclude the shadow pod (${shadowIP})`,
+            timeoutMs: timeouts.endpointsMs,
+            signal,
+          }).catch((error: unknown) => {
+            if (signal.aborted) throw error
+            ctx.emit({ type: 'warning', message: messageOf(error) })
+          })
+          if (probe) {
+            await confirmOrWarn(ctx, service, {
+              ...probe,
+              want: 'away',
+              timeoutMs: timeouts.endpointsMs,
+              signal,
+            })
+          }
+        },
+        { timeoutMs: 2 * timeouts.endpointsMs + timeouts.cleanupStepMs },
       )
       await waitServiceEndpoints(kube, {
         service,
@@ -122,6 +139,14 @@ export async function scaleToShadow(
         timeoutMs: timeouts.endpointsMs,
         signal: ctx.signal,
       })
+      if (probe) {
+        await confirmOrWarn(ctx, service, {
+          ...probe,
+          want: 'shadow',
+          timeoutMs: timeouts.endpointsMs,
+          signal: ctx.signal,
+        })
+      }
     },
     what,
   )

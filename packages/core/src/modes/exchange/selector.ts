@@ -13,6 +13,7 @@ import { restoreService, switchSelector } from '../../kube/service-lock.js'
 import type { SetupContext } from '../shared/setup.js'
 import { type ServiceGuard, startServiceGuard } from './guard.js'
 import type { ExchangeTimeouts } from './options.js'
+import { type RoutingProbe, confirmOrWarn } from './routing.js'
 
 /** Switches the Service to the shadow pod and starts guarding it. Step `service.switch`. */
 export async function switchServiceToShadow(
@@ -23,9 +24,11 @@ export async function switchServiceToShadow(
     readonly shadowIP: string
     readonly record: LockRecord
     readonly timeouts: ExchangeTimeouts
+    /** Confirms the cluster's proxy follows the endpoints; undefined for a headless Service. */
+    readonly probe: RoutingProbe | undefined
   },
 ): Promise<ServiceGuard> {
-  const { service, shadowIP, timeouts } = options
+  const { service, shadowIP, timeouts, probe } = options
   const selector = { [EXCHANGE_LABEL]: ctx.id }
   await ctx.step(
     'service.switch',
@@ -51,8 +54,17 @@ export async function switchServiceToShadow(
             if (signal.aborted) throw error
             ctx.emit({ type: 'warning', message: `Service ${service} restored, but ${messageOf(error)}` })
           })
+          // The shadow keeps answering until the proxy has really moved the callers back.
+          if (probe) {
+            await confirmOrWarn(ctx, service, {
+              ...probe,
+              want: 'away',
+              timeoutMs: timeouts.endpointsMs,
+              signal,
+            })
+          }
         },
-        { timeoutMs: timeouts.endpointsMs + timeouts.cleanupStepMs },
+        { timeoutMs: 2 * timeouts.endpointsMs + timeouts.cleanupStepMs },
       )
       await waitServiceEndpoints(kube, {
         service,
@@ -61,6 +73,14 @@ export async function switchServiceToShadow(
         timeoutMs: timeouts.endpointsMs,
         signal: ctx.signal,
       })
+      if (probe) {
+        await confirmOrWarn(ctx, service, {
+          ...probe,
+          want: 'shadow',
+          timeoutMs: timeouts.endpointsMs,
+          signal: ctx.signal,
+        })
+      }
     },
     service,
   )
