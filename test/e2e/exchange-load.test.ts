@@ -2,8 +2,9 @@
  * Many and long-lived connections through the reverse path, and no sockets left behind in the
  * shadow pod (ktctl's #382: `CLOSE_WAIT` sockets piled up in the shadow until "too many open
  * files"). While one keep-alive connection carries a request every 20 s for more than two minutes,
- * 200 callers connect at once: 150 complete requests, 25 reset the connection mid-response and 25
- * half-close right after their request (and still get the answer). Afterwards the shadow pod's TCP table (read from /proc inside
+ * 200 callers connect at once: 125 complete requests, 25 reset the connection mid-response, 25
+ * half-close right after their request (and still get the answer) and 25 connect and leave at once
+ * (as TCP health checks do). Afterwards the shadow pod's TCP table (read from /proc inside
  * the pod) has no CLOSE_WAIT and the agent holds exactly the descriptors it held before.
  */
 import { execFile } from 'node:child_process'
@@ -137,8 +138,8 @@ const get = () => new Promise((resolve) => {
 })()
 `
 
-// 200 callers at once: 150 full requests, 25 that reset mid-response, 25 that send a request and
-// half-close at once (the answer must still arrive).
+// 200 callers at once: 125 full requests, 25 that reset mid-response, 25 that send a request and
+// half-close at once (the answer must still arrive), 25 that connect and leave at once.
 const CROWD = `
 const http = require('http')
 const net = require('net')
@@ -162,11 +163,18 @@ const halfClose = () => new Promise((resolve) => {
   s.on('close', () => resolve(reply.startsWith('HTTP/1.1 200') && reply.includes('laptop\\n')))
   s.on('error', () => resolve(false))
 })
+const leave = () => new Promise((resolve) => {
+  const s = net.connect(80, 'web', () => s.end())
+  s.resume()
+  s.on('close', () => resolve(true))
+  s.on('error', () => resolve(false))
+})
 Promise.all([
-  ...Array.from({ length: 150 }, full),
+  ...Array.from({ length: 125 }, full),
   ...Array.from({ length: 25 }, reset),
   ...Array.from({ length: 25 }, halfClose),
-]).then((r) => console.log(JSON.stringify({ full: r.slice(0, 150).filter(Boolean).length, others: r.slice(150).filter(Boolean).length })))
+  ...Array.from({ length: 25 }, leave),
+]).then((r) => console.log(JSON.stringify({ full: r.slice(0, 125).filter(Boolean).length, others: r.slice(125).filter(Boolean).length })))
 `
 
 describe('the reverse path under load', () => {
@@ -197,15 +205,22 @@ describe('the reverse path under load', () => {
             'jsonpath={.items[0].metadata.name}',
           ])
         ).trim()
+        // ktx's own routing probes (ClusterIP → shadow) finish closing first; then the baseline.
+        await vi.waitFor(
+          async () => {
+            const settling = await shadowStats(pod)
+            expect((settling.states.CLOSE_WAIT ?? 0) + (settling.states.LAST_ACK ?? 0)).toBe(0)
+          },
+          { timeout: 30_000, interval: 500 },
+        )
         const before = await quietStats(pod)
-        expect(before.states.CLOSE_WAIT ?? 0).toBe(0)
 
         // 8 requests 20 s apart: one socket open for 140 s.
         const longLived = nodeInCluster(env, ns.name, LONG_LIVED(8, 20_000), 300_000)
 
         const crowd = await nodeInCluster(env, ns.name, CROWD, 120_000)
         expect(crowd.stderr).toBe('')
-        expect(JSON.parse(crowd.stdout)).toEqual({ full: 150, others: 50 })
+        expect(JSON.parse(crowd.stdout)).toEqual({ full: 125, others: 75 })
 
         // Once the crowd is gone, the pod holds only the agent's own sockets and the long-lived one.
         await vi.waitFor(

@@ -110,7 +110,7 @@ describe('callers that come and go in every way', () => {
     await closeServer(echo.server)
   })
 
-  it('leave no socket in the agent or in ktx: full exchanges, resets before and after the channel opens, half-closes', async () => {
+  it('leave no socket in the agent or in ktx: full exchanges, resets before and after the channel opens, callers that leave at once, half-closes', async () => {
     const baseline = agent.socketCount()
     const port = forward.remotePort
     const full = Array.from({ length: 60 }, (_, i) => call(port, `message ${i}`))
@@ -137,6 +137,17 @@ describe('callers that come and go in every way', () => {
           socket.on('error', () => resolve())
         }),
     )
+    // Connect and leave at once, with nothing sent: TCP health checks do this all day.
+    const leaveAtOnce = Array.from(
+      { length: 30 },
+      () =>
+        new Promise<void>((resolve) => {
+          const socket: Socket = netConnect({ host: '127.0.0.1', port }, () => socket.end())
+          socket.resume()
+          socket.on('close', () => resolve())
+          socket.on('error', () => resolve())
+        }),
+    )
     const halfClose = Array.from(
       { length: 30 },
       () =>
@@ -151,7 +162,7 @@ describe('callers that come and go in every way', () => {
     )
     const results = await Promise.all(full)
     expect(results.every((r, i) => r.data === `message ${i}` && r.error === undefined)).toBe(true)
-    await Promise.all([...resetEarly, ...resetLate])
+    await Promise.all([...resetEarly, ...resetLate, ...leaveAtOnce])
     expect(await Promise.all(halfClose)).toEqual(Array.from({ length: 30 }, () => 'half'))
 
     await vi.waitFor(

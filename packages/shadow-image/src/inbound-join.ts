@@ -28,15 +28,19 @@ export function joinInbound(channel: ServerChannel, socket: Socket): void {
     // ssh2's destroy() ends the writable side and sends CHANNEL_CLOSE.
     channel.destroy()
   }
-  socket.pipe(channel, { end: false })
-  socket.once('end', () => {
+  const sendEof = (): void => {
     // Writes complete in order, so this callback runs after the caller's last bytes went out.
     channel.write(NOTHING, () => {
       channel.eof()
       eofSent = true
       if (socketClosed) finish()
     })
-  })
+  }
+  socket.pipe(channel, { end: false })
+  // A caller that connected and left at once may have ended while its socket waited, paused, for
+  // the channel to open: then 'end' has already been emitted and will not come again.
+  if (socket.readableEnded) sendEof()
+  else socket.once('end', sendEof)
   channel.pipe(socket)
   socket.once('error', finish)
   channel.once('error', finish)

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest'
 import { DialError, type Dialer } from '../../tunnel/dialer.js'
 import { Arrivals, confirmRouting } from './routing.js'
 
-// A Service proxy that sends the first `stale` probes to the old pods, then to the shadow (whose
-// listener reports an arrival), or the other way round.
+// A Service proxy that sends each probe to the shadow (whose listener then reports an arrival) or
+// to the old pods, as `landsOnShadow` decides.
 function proxy(arrivals: Arrivals, landsOnShadow: (probe: number) => boolean): Dialer & { probes: number } {
   const dialer = {
     probes: 0,
@@ -22,18 +22,18 @@ function proxy(arrivals: Arrivals, landsOnShadow: (probe: number) => boolean): D
 const base = { clusterIP: '10.96.0.10', port: 80, arrivalWindowMs: 50, signal: new AbortController().signal }
 
 describe('confirmRouting', () => {
-  it('waits for three probes in a row to reach the shadow', async () => {
+  it('waits for ten probes in a row to reach the shadow', async () => {
     const arrivals = new Arrivals()
     const dialer = proxy(arrivals, (n) => n >= 2 && n !== 3)
     expect(await confirmRouting({ ...base, dialer, arrivals, want: 'shadow', timeoutMs: 10_000 })).toBe(true)
-    expect(dialer.probes).toBe(7)
+    expect(dialer.probes).toBe(14)
   })
 
-  it('confirms the traffic left the shadow once three probes in a row did not come back', async () => {
+  it('confirms the traffic left the shadow once ten probes in a row did not come back', async () => {
     const arrivals = new Arrivals()
     const dialer = proxy(arrivals, (n) => n < 1)
     expect(await confirmRouting({ ...base, dialer, arrivals, want: 'away', timeoutMs: 10_000 })).toBe(true)
-    expect(dialer.probes).toBe(4)
+    expect(dialer.probes).toBe(11)
   })
 
   it('gives up (false) when the proxy never agrees within the time', async () => {
@@ -64,6 +64,6 @@ describe('confirmRouting', () => {
       },
     }
     expect(await confirmRouting({ ...base, dialer, arrivals, want: 'shadow', timeoutMs: 10_000 })).toBe(true)
-    expect(calls).toBe(5)
+    expect(calls).toBe(12)
   })
 })

@@ -64,10 +64,13 @@ export interface ConfirmRoutingOptions extends RoutingProbe {
   readonly signal: AbortSignal
 }
 
-// Consecutive probes that must agree; with two or more endpoints a random pick would fool fewer.
-const AGREEING_PROBES = 3
-// How long a probe that landed on the shadow takes at most to come back through the tunnel.
-const ARRIVAL_WINDOW_MS = 500
+// Consecutive probes that must agree. While the proxy still mixes the shadow with other pods (scale
+// mode, where the shadow joins the workload's pods first) a third of the probes may land either way;
+// ten in a row rule that out in all but about 1 in 60 000 (shadow) or 1 in 60 (away) cases.
+const AGREEING_PROBES = 10
+// How long after its dial completed a probe that landed on the shadow may take to come back: the
+// agent sends both messages at once over the same connection, so this is not a round trip.
+const ARRIVAL_WINDOW_MS = 150
 const DIAL_TIMEOUT_MS = 5_000
 
 /**
