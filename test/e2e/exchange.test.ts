@@ -312,6 +312,32 @@ describe('with a ServiceAccount', () => {
   })
 })
 
+describe('Ctrl+C during setup', () => {
+  it('after the Service was locked: unwinds, exits 130 and leaves the Service untouched', async () => {
+    // An image that never arrives holds the session at "waiting for the shadow pod", lock taken.
+    const ktx = startKtxExchange(env, [
+      'web',
+      '-n',
+      ns.name,
+      '--expose',
+      `${portA}:8080`,
+      '--image',
+      'localhost/ktx-never-pulled:v0',
+    ])
+    await vi.waitFor(() => expect(ktx.output().stderr).toContain('Waiting for the shadow pod'), {
+      timeout: 30_000,
+      interval: 100,
+    })
+    expect(Object.keys(await annotationsOf(env, ns.name, 'service', 'web'))).toContain('ktx.dev/lock')
+    ktx.child.kill('SIGINT')
+    const result = await ktx.exited
+    expect(result.code).toBe(130)
+    expect(result.stderr).toContain('Interrupted by SIGINT')
+    await expectRealPods()
+    await expectUntouched()
+  })
+})
+
 describe('bad input changes nothing', () => {
   it('a remote port that is only a Service port lists the target ports (exit 2)', async () => {
     const result = await runKtx(env, [
