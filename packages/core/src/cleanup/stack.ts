@@ -93,6 +93,8 @@ export class CleanupStack {
 }
 
 // A step that hangs must not hold up the rest of the teardown, so each one races its own timer.
+// The timer stays ref'd: a step stuck on a promise that holds no handle would otherwise let the
+// process exit mid-teardown (Node's "unsettled top-level await"), skipping every later step.
 async function runBounded(step: Step): Promise<void> {
   const controller = new AbortController()
   let timer: NodeJS.Timeout | undefined
@@ -102,7 +104,6 @@ async function runBounded(step: Step): Promise<void> {
       controller.abort(error)
       reject(error)
     }, step.timeoutMs)
-    timer.unref()
   })
   try {
     await Promise.race([Promise.resolve().then(() => step.fn(controller.signal)), timeout])

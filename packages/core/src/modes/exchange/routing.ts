@@ -32,15 +32,19 @@ export class Arrivals {
   /** Resolves true when a connection arrives after `since` within `timeoutMs`, false otherwise. */
   async arrivedSince(since: number, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
     if (this.#count > since) return true
-    const timeout = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
+    if (signal.aborted) return false
+    // A ref'd timer (AbortSignal.timeout's is not): while it waits for an arrival, nothing else may
+    // be keeping the process alive, and Node would exit in the middle of a teardown.
     await new Promise<void>((resolve) => {
       const wake = (): void => {
-        timeout.removeEventListener('abort', wake)
+        clearTimeout(timer)
+        signal.removeEventListener('abort', wake)
         this.#waiters.delete(wake)
         resolve()
       }
+      const timer = setTimeout(wake, timeoutMs)
       this.#waiters.add(wake)
-      timeout.addEventListener('abort', wake, { once: true })
+      signal.addEventListener('abort', wake, { once: true })
     })
     return this.#count > since
   }
