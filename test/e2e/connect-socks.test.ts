@@ -25,6 +25,7 @@ import {
   inLaptop,
   kubectl,
   loadClusterEnv,
+  tokenKubeconfig,
 } from '../harness/cluster.js'
 import { ktxLeftovers, runKtxConnect, spawnInLaptop, startKtxConnect } from '../harness/ktx.js'
 
@@ -136,7 +137,7 @@ describe('ktx connect --mode socks (CLI)', () => {
   })
 
   it('works with a bearer-token ServiceAccount that has just the rights ktx needs', async () => {
-    const kubeconfig = await serviceAccountKubeconfig(ns.name, 'ktx-user', `${LEASES_RULE}\n${PODS_RULES}`)
+    const kubeconfig = await tokenKubeconfig(env, ns.name, 'ktx-user', `${LEASES_RULE}\n${PODS_RULES}`)
     // No -n: the namespace comes from the kubeconfig context.
     const ktx = startKtxConnect(env, ['--image', env.SHADOW_IMAGE], { KUBECONFIG: kubeconfig })
     try {
@@ -233,7 +234,7 @@ describe('bad input fails clearly and leaves nothing behind', () => {
   })
 
   it('an RBAC denial names the verb and resource (exit 4)', async () => {
-    const kubeconfig = await serviceAccountKubeconfig(ns.name, 'leases-only', LEASES_RULE)
+    const kubeconfig = await tokenKubeconfig(env, ns.name, 'leases-only', LEASES_RULE)
     const result = await runKtxConnect(env, ['-n', ns.name, '--image', env.SHADOW_IMAGE], {
       KUBECONFIG: kubeconfig,
     })
@@ -290,51 +291,6 @@ const PODS_RULES = `- apiGroups: ['']
 - apiGroups: ['']
   resources: [pods/portforward]
   verbs: [create, get]`
-
-/** A token kubeconfig for a new ServiceAccount `name` in `namespace` bound to a Role with `rules`. */
-async function serviceAccountKubeconfig(namespace: string, name: string, rules: string): Promise<string> {
-  const manifest = `
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: ${name}, namespace: ${namespace}}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: ${name}, namespace: ${namespace}}
-rules:
-${rules}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: ${name}, namespace: ${namespace}}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${name}}
-subjects: [{kind: ServiceAccount, name: ${name}, namespace: ${namespace}}]
-`
-  await kubectl(env, ['apply', '-f', '-'], manifest)
-  const token = (await kubectl(env, ['-n', namespace, 'create', 'token', name, '--duration=10m'])).trim()
-  const ca = (
-    await kubectl(env, [
-      'config',
-      'view',
-      '--raw',
-      '--minify',
-      '-o',
-      'jsonpath={.clusters[0].cluster.certificate-authority-data}',
-    ])
-  ).trim()
-  const file = join(mkdtempSync(join(tmpdir(), `ktx-${name}-`)), 'kubeconfig')
-  writeFileSync(
-    file,
-    `apiVersion: v1
-kind: Config
-current-context: ${name}
-clusters: [{name: test, cluster: {server: "${env.CLUSTER_API_SERVER}", certificate-authority-data: "${ca}"}}]
-users: [{name: ${name}, user: {token: "${token}"}}]
-contexts: [{name: ${name}, context: {cluster: test, user: ${name}, namespace: ${namespace}}}]
-`,
-  )
-  return file
-}
 
 /** A copy of a kubeconfig whose server URLs point at `server`. */
 function rewriteServer(source: string, server: string): string {

@@ -17,6 +17,7 @@ import {
   createFixtureNamespace,
   kubectl,
   loadClusterEnv,
+  tokenKubeconfig,
 } from '../harness/cluster.js'
 import {
   type LaptopServers,
@@ -30,7 +31,6 @@ import {
   specOf,
   startKtxExchange,
   startLaptopServers,
-  tokenKubeconfig,
   webServiceManifest,
 } from '../harness/exchange.js'
 import { ktxLeftovers } from '../harness/ktx.js'

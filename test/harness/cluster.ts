@@ -7,7 +7,8 @@
  */
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -224,4 +225,54 @@ export function curlFromLaptop(
   extraArgs: readonly string[] = [],
 ): Promise<RunResult> {
   return inLaptop(env, 'curl', ['-sS', '--max-time', '3', ...extraArgs, url], { timeoutMs: 10_000 })
+}
+
+/** A token kubeconfig for a new ServiceAccount `name` in `namespace`, bound to a Role with `rules`. */
+export async function tokenKubeconfig(
+  env: ClusterEnv,
+  namespace: string,
+  name: string,
+  rules: string,
+): Promise<string> {
+  const manifest = `
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: ${name}, namespace: ${namespace}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: ${name}, namespace: ${namespace}}
+rules:
+${rules}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: ${name}, namespace: ${namespace}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${name}}
+subjects: [{kind: ServiceAccount, name: ${name}, namespace: ${namespace}}]
+`
+  await kubectl(env, ['apply', '-f', '-'], manifest)
+  const token = (await kubectl(env, ['-n', namespace, 'create', 'token', name, '--duration=10m'])).trim()
+  const ca = (
+    await kubectl(env, [
+      'config',
+      'view',
+      '--raw',
+      '--minify',
+      '-o',
+      'jsonpath={.clusters[0].cluster.certificate-authority-data}',
+    ])
+  ).trim()
+  const file = join(mkdtempSync(join(tmpdir(), `ktx-${name}-`)), 'kubeconfig')
+  writeFileSync(
+    file,
+    `apiVersion: v1
+kind: Config
+current-context: ${name}
+clusters: [{name: test, cluster: {server: "${env.CLUSTER_API_SERVER}", certificate-authority-data: "${ca}"}}]
+users: [{name: ${name}, user: {token: "${token}"}}]
+contexts: [{name: ${name}, context: {cluster: test, user: ${name}, namespace: ${namespace}}}]
+`,
+  )
+  return file
 }

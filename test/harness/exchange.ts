@@ -4,9 +4,6 @@
  * of the Service and Deployment specs to compare before and after.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { type ClusterEnv, type RunResult, kubectl, run } from './cluster.js'
@@ -289,53 +286,3 @@ export const EXCHANGE_RULES = `- apiGroups: [coordination.k8s.io]
 - apiGroups: [apps]
   resources: [deployments, statefulsets]
   verbs: [get, list, watch, patch]`
-
-/** A token kubeconfig for a new ServiceAccount `name` in `namespace`, bound to a Role with `rules`. */
-export async function tokenKubeconfig(
-  env: ClusterEnv,
-  namespace: string,
-  name: string,
-  rules: string,
-): Promise<string> {
-  const manifest = `
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: ${name}, namespace: ${namespace}}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: ${name}, namespace: ${namespace}}
-rules:
-${rules}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: ${name}, namespace: ${namespace}}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${name}}
-subjects: [{kind: ServiceAccount, name: ${name}, namespace: ${namespace}}]
-`
-  await kubectl(env, ['apply', '-f', '-'], manifest)
-  const token = (await kubectl(env, ['-n', namespace, 'create', 'token', name, '--duration=10m'])).trim()
-  const ca = (
-    await kubectl(env, [
-      'config',
-      'view',
-      '--raw',
-      '--minify',
-      '-o',
-      'jsonpath={.clusters[0].cluster.certificate-authority-data}',
-    ])
-  ).trim()
-  const file = join(mkdtempSync(join(tmpdir(), `ktx-${name}-`)), 'kubeconfig')
-  writeFileSync(
-    file,
-    `apiVersion: v1
-kind: Config
-current-context: ${name}
-clusters: [{name: test, cluster: {server: "${env.CLUSTER_API_SERVER}", certificate-authority-data: "${ca}"}}]
-users: [{name: ${name}, user: {token: "${token}"}}]
-contexts: [{name: ${name}, context: {cluster: test, user: ${name}, namespace: ${namespace}}}]
-`,
-  )
-  return file
-}
