@@ -50,8 +50,9 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await laptop.close()
-  await ns.close()
+  // Either may be missing when the set-up failed half-way; the namespace must go regardless.
+  await (laptop as LaptopServers | undefined)?.close()
+  await (ns as FixtureNamespace | undefined)?.close()
 })
 
 function exchangeWeb(...extra: string[]): RunningExchange {
