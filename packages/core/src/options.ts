@@ -133,15 +133,8 @@ export function resolveConnectOptions(options: ConnectOptions = {}): Readonly<Re
     })
   }
   const timeouts = { ...DEFAULTS.timeouts, ...definedOnly(options.timeouts ?? {}) }
-  for (const [name, value] of Object.entries(timeouts)) {
-    if (!Number.isFinite(value) || value <= 0) {
-      throw new UsageError(`timeouts.${name} must be a positive number of milliseconds, got ${String(value)}`)
-    }
-  }
-  const leaseDurationSeconds = options.leaseDurationSeconds ?? DEFAULTS.leaseDurationSeconds
-  if (!Number.isInteger(leaseDurationSeconds) || leaseDurationSeconds < 10) {
-    throw new UsageError(`leaseDurationSeconds must be an integer >= 10, got ${String(leaseDurationSeconds)}`)
-  }
+  checkTimeouts(timeouts)
+  const leaseDurationSeconds = resolveLeaseDuration(options.leaseDurationSeconds)
   return Object.freeze({
     mode,
     tun: resolveTunOptions(options.tun),
@@ -185,7 +178,26 @@ function resolveListen(
   return Object.freeze({ host, port: parsePort(`${name}.port`, listen?.port ?? port) })
 }
 
+/** @internal Throws a UsageError naming the first timeout that is not a positive number of ms. */
+export function checkTimeouts(timeouts: object): void {
+  for (const [name, value] of Object.entries(timeouts) as [string, unknown][]) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new UsageError(`timeouts.${name} must be a positive number of milliseconds, got ${String(value)}`)
+    }
+  }
+}
+
+/** @internal The lease duration (default {@link DEFAULTS}), checked to be a whole number >= 10. */
+export function resolveLeaseDuration(value: number | undefined): number {
+  const leaseDurationSeconds = value ?? DEFAULTS.leaseDurationSeconds
+  if (!Number.isInteger(leaseDurationSeconds) || leaseDurationSeconds < 10) {
+    throw new UsageError(`leaseDurationSeconds must be an integer >= 10, got ${String(leaseDurationSeconds)}`)
+  }
+  return leaseDurationSeconds
+}
+
 // exactOptionalPropertyTypes lets callers pass `{ x: undefined }`; that must not erase a default.
-function definedOnly<T extends object>(value: T): Partial<T> {
+/** @internal Drops keys whose value is undefined, so spreading over defaults keeps the defaults. */
+export function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
 }

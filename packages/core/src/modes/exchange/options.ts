@@ -2,7 +2,7 @@ import type { EventHandler } from '../../events.js'
 import { UsageError } from '../../errors.js'
 import type { Kube, KubeOptions } from '../../kube/client.js'
 import { type Logger, noopLogger } from '../../logger.js'
-import { DEFAULTS, type Timeouts } from '../../options.js'
+import { DEFAULTS, type Timeouts, checkTimeouts, definedOnly, resolveLeaseDuration } from '../../options.js'
 import { localOwner } from '../../util/identity.js'
 
 /** One `--expose` pair: connections to `remote` in the cluster reach `local` on this machine. */
@@ -91,15 +91,8 @@ export function resolveExchangeOptions(options: ExchangeOptions): Readonly<Resol
     recoverWaitMs: 120_000,
     ...definedOnly(options.timeouts ?? {}),
   }
-  for (const [name, value] of Object.entries(timeouts)) {
-    if (!Number.isFinite(value) || value <= 0) {
-      throw new UsageError(`timeouts.${name} must be a positive number of milliseconds, got ${String(value)}`)
-    }
-  }
-  const leaseDurationSeconds = options.leaseDurationSeconds ?? DEFAULTS.leaseDurationSeconds
-  if (!Number.isInteger(leaseDurationSeconds) || leaseDurationSeconds < 10) {
-    throw new UsageError(`leaseDurationSeconds must be an integer >= 10, got ${String(leaseDurationSeconds)}`)
-  }
+  checkTimeouts(timeouts)
+  const leaseDurationSeconds = resolveLeaseDuration(options.leaseDurationSeconds)
   return Object.freeze({
     target: parseTarget(options.target),
     expose: Object.freeze(
@@ -196,9 +189,4 @@ function checkPairs(pairs: readonly PortMapping[]): PortMapping[] {
     seen.add(remote)
   }
   return pairs.map(({ local, remote }) => ({ local, remote }))
-}
-
-// exactOptionalPropertyTypes lets callers pass `{ x: undefined }`; that must not erase a default.
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
 }
