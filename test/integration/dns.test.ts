@@ -9,12 +9,12 @@ import type { Duplex } from 'node:stream'
 
 import { noopLogger } from '@ktx/core'
 import {
-  type DnsExchange,
+  type DnsTransport,
   type DnsServer,
   Packet,
   createForwarder,
-  createStreamExchange,
-  createUdpExchange,
+  createStreamTransport,
+  createUdpTransport,
   startDnsServer,
 } from '@ktx/core/dns'
 import { type Socks5Server, socks5Connect, startSocks5 } from '@ktx/core/tunnel'
@@ -68,8 +68,8 @@ const openClusterSockets = new Set<Socket>()
 
 let socks: Socks5Server
 const socksDials: string[] = []
-let clusterExchange: DnsExchange
-let upstreamExchange: DnsExchange
+let clusterExchange: DnsTransport
+let upstreamExchange: DnsTransport
 let server: DnsServer
 let resolver: Resolver
 
@@ -130,13 +130,13 @@ beforeAll(async () => {
     },
   })
 
-  clusterExchange = createStreamExchange({
+  clusterExchange = createStreamTransport({
     connect: (signal) =>
       socks5Connect({ proxyHost: socks.host, proxyPort: socks.port, host: CLUSTER_DNS_IP, port: 53, signal }),
     logger: noopLogger,
     timeoutMs: 3_000,
   })
-  upstreamExchange = createUdpExchange({
+  upstreamExchange = createUdpTransport({
     servers: [{ host: '127.0.0.1', port: upstreamPort }],
     logger: noopLogger,
   })

@@ -93,14 +93,14 @@ describe('SOCKS5 through SSH to the agent', () => {
       host: '127.0.0.1',
       port: 1,
     }).catch((e: unknown) => e)
-    expect(closed).toMatchObject({ name: 'DialError', code: 'ECONNREFUSED' })
+    expect(closed).toMatchObject({ name: 'DialError', code: 'KTX_DIAL_FAILED', socketCode: 'ECONNREFUSED' })
     const unknown = await socks5Connect({
       proxyHost: '127.0.0.1',
       proxyPort: socks.port,
       host: 'no-such-host.invalid',
       port: 80,
     }).catch((e: unknown) => e)
-    expect(unknown).toMatchObject({ name: 'DialError', code: 'EHOSTUNREACH' })
+    expect(unknown).toMatchObject({ name: 'DialError', code: 'KTX_DIAL_FAILED', socketCode: 'EHOSTUNREACH' })
     const viaCurl = await curl(['--socks5-hostname', `127.0.0.1:${socks.port}`, 'http://127.0.0.1:1/'])
     expect(viaCurl.code).toBe(97)
     // curl prints the SOCKS reply code: 5 = connection refused.

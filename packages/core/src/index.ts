@@ -15,8 +15,8 @@ export {
   parseTarget,
   resolveExchangeOptions,
 } from './modes/exchange/options.js'
-export { type RecoverOptions, type RecoverReport, recover } from './cleanup/recover.js'
-export { type CleanClusterOptions, type CleanClusterReport, cleanCluster } from './cleanup/clean-cluster.js'
+export { type RecoverOptions, type RecoverReport, recover } from './modes/recover.js'
+export { type CleanClusterOptions, type CleanClusterReport, cleanCluster } from './modes/clean/cluster.js'
 export {
   DEFAULTS,
   DEFAULT_SHADOW_IMAGE,
@@ -49,10 +49,10 @@ export {
   isKtxError,
   messageOf,
 } from './errors.js'
-export { CleanupStack, type CleanupStackOptions, type DeferOptions, type UndoFn } from './cleanup/stack.js'
+export { CleanupStack, type CleanupStackOptions, type DeferOptions, type UndoFn } from './util/cleanup-stack.js'
 export type { KubeOptions } from './kube/kubeconfig.js'
 export { MANAGED_SELECTOR } from './contract.js'
-export { type RoutePlanReport, type TunInfo, planConnectRoutes } from './modes/connect-tun.js'
+export { type RoutePlanReport, type TunInfo, planConnectRoutes } from './modes/tun/layer.js'
 export {
   type DnsMode,
   type DnsOptions,
@@ -60,7 +60,7 @@ export {
   type ResolvedTunOptions,
   TUN_DEFAULTS,
   type TunOptions,
-} from './tun-options.js'
-export { type CleanLocalOptions, type CleanLocalReport, cleanLocal } from './cleanup/clean-host.js'
+} from './modes/tun/options.js'
+export { type CleanLocalOptions, type CleanLocalReport, cleanLocal } from './modes/clean/host.js'
 export type { ReplayReport, ReplayedSession } from './host/undo.js'
 export { defaultStateDir } from './host/state-dir.js'

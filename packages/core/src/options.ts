@@ -10,7 +10,7 @@ import {
   type TunOptions,
   resolveDnsOptions,
   resolveTunOptions,
-} from './tun-options.js'
+} from './modes/tun/options.js'
 import { localOwner } from './util/identity.js'
 
 /** Named timeouts; each error that one of them causes names the option to change. */

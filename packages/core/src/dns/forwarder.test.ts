@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 
 import { noopLogger } from '../logger.js'
 import { DnsCache } from './cache.js'
-import { type DnsExchange, ExchangeError } from './exchange.js'
+import { type DnsTransport, DnsTransportError } from './transport.js'
 import { createForwarder } from './forwarder.js'
 import type { ResolverConfig } from './resolver.js'
 import { Packet, type Question, RCODE, buildQuery } from './wire.js'
@@ -14,7 +14,7 @@ const config: ResolverConfig = {
 }
 
 /** An exchange answering from a table: name → A records (or an rcode). */
-function fakeExchange(table: Record<string, string[] | number | Error>): DnsExchange & { asked: string[] } {
+function fakeTransport(table: Record<string, string[] | number | Error>): DnsTransport & { asked: string[] } {
   const asked: string[] = []
   return {
     asked,
@@ -61,8 +61,8 @@ function request(name: string, type: number = Packet.TYPE.A, id = 4242): Packet 
 
 describe('forwarder', () => {
   it('answers a short name from the cluster under the name that was asked', async () => {
-    const cluster = fakeExchange({ 'web.team-a.svc.cluster.local': ['10.96.0.20'] })
-    const upstream = fakeExchange({})
+    const cluster = fakeTransport({ 'web.team-a.svc.cluster.local': ['10.96.0.20'] })
+    const upstream = fakeTransport({})
     const handle = createForwarder({ config: () => config, cluster, upstream, logger: noopLogger })
     const response = await handle(request('Web.team-a'))
     expect(response.header).toMatchObject({ id: 4242, qr: 1, ra: 1, rcode: 0 })
@@ -73,8 +73,8 @@ describe('forwarder', () => {
   })
 
   it('never asks the cluster for a public name', async () => {
-    const cluster = fakeExchange({})
-    const upstream = fakeExchange({ 'x.public.test': ['203.0.113.10'] })
+    const cluster = fakeTransport({})
+    const upstream = fakeTransport({ 'x.public.test': ['203.0.113.10'] })
     const handle = createForwarder({ config: () => config, cluster, upstream, logger: noopLogger })
     const response = await handle(request('x.public.test'))
     expect(response.answers.map((a) => a.address)).toEqual(['203.0.113.10'])
@@ -82,15 +82,15 @@ describe('forwarder', () => {
   })
 
   it('falls through NXDOMAIN and errors to the next lookup, and says NXDOMAIN when all miss', async () => {
-    const cluster = fakeExchange({})
-    const upstream = fakeExchange({ printer: ['192.168.1.9'] })
+    const cluster = fakeTransport({})
+    const upstream = fakeTransport({ printer: ['192.168.1.9'] })
     const handle = createForwarder({ config: () => config, cluster, upstream, logger: noopLogger })
     expect((await handle(request('printer'))).answers.map((a) => a.address)).toEqual(['192.168.1.9'])
 
     const nowhere = createForwarder({
       config: () => config,
-      cluster: fakeExchange({}),
-      upstream: fakeExchange({ nothing: new ExchangeError('timeout', 'ETIMEOUT') }),
+      cluster: fakeTransport({}),
+      upstream: fakeTransport({ nothing: new DnsTransportError('timeout', 'ETIMEOUT') }),
       logger: noopLogger,
     })
     const miss = await nowhere(request('nothing'))
@@ -101,14 +101,14 @@ describe('forwarder', () => {
   it('fails with SERVFAIL when no lookup gives an answer', async () => {
     const handle = createForwarder({
       config: () => config,
-      cluster: fakeExchange({ 'web.team-a.svc.cluster.local': new ExchangeError('lost', 'ECONNLOST') }),
-      upstream: fakeExchange({ web: RCODE.REFUSED }),
+      cluster: fakeTransport({ 'web.team-a.svc.cluster.local': new DnsTransportError('lost', 'ECONNLOST') }),
+      upstream: fakeTransport({ web: RCODE.REFUSED }),
       logger: noopLogger,
     })
     expect((await handle(request('web'))).header.rcode).toBe(RCODE.REFUSED)
     const none = createForwarder({
       config: () => config,
-      cluster: fakeExchange({ 'web.team-a.svc.cluster.local': new ExchangeError('lost', 'ECONNLOST') }),
+      cluster: fakeTransport({ 'web.team-a.svc.cluster.local': new DnsTransportError('lost', 'ECONNLOST') }),
       upstream: undefined,
       logger: noopLogger,
     })
@@ -116,8 +116,8 @@ describe('forwarder', () => {
   })
 
   it('keeps NOERROR without records (the name exists, not that type) as the answer', async () => {
-    const cluster = fakeExchange({ 'web.team-a.svc.cluster.local': ['10.96.0.20'] })
-    const upstream = fakeExchange({ web: ['1.2.3.4'] })
+    const cluster = fakeTransport({ 'web.team-a.svc.cluster.local': ['10.96.0.20'] })
+    const upstream = fakeTransport({ web: ['1.2.3.4'] })
     const handle = createForwarder({ config: () => config, cluster, upstream, logger: noopLogger })
     const response = await handle(request('web', Packet.TYPE.AAAA))
     expect(response.header.rcode).toBe(0)
@@ -126,7 +126,7 @@ describe('forwarder', () => {
   })
 
   it('caches answers and coalesces identical questions in flight', async () => {
-    const cluster = fakeExchange({ 'web.team-a.svc.cluster.local': ['10.96.0.20'] })
+    const cluster = fakeTransport({ 'web.team-a.svc.cluster.local': ['10.96.0.20'] })
     let now = 1_000_000
     const cache = new DnsCache({ now: () => now })
     const handle = createForwarder({
@@ -154,7 +154,7 @@ describe('forwarder', () => {
   it('refuses what it does not implement', async () => {
     const handle = createForwarder({
       config: () => config,
-      cluster: fakeExchange({}),
+      cluster: fakeTransport({}),
       upstream: undefined,
       logger: noopLogger,
     })

@@ -9,7 +9,7 @@ import type { Resource } from 'dns2'
 import { messageOf } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { DnsCache } from './cache.js'
-import type { DnsExchange } from './exchange.js'
+import type { DnsTransport } from './transport.js'
 import { type LookupStep, type ResolverConfig, planLookup } from './resolver.js'
 import { Packet, RCODE, errorResponse, questionOf } from './wire.js'
 
@@ -18,9 +18,9 @@ export interface ForwarderOptions {
   /** Read on every question, so namespace lists can be refreshed while running. */
   readonly config: () => ResolverConfig
   /** The cluster DNS, through the tunnel. */
-  readonly cluster: DnsExchange
+  readonly cluster: DnsTransport
   /** The machine's original resolvers; undefined when there are none (cluster names only). */
-  readonly upstream: DnsExchange | undefined
+  readonly upstream: DnsTransport | undefined
   readonly cache?: DnsCache
   readonly logger: Logger
 }

@@ -1,14 +1,14 @@
 /** DNS building blocks: the local server, the resolver plan, exchanges, hosts block, system setup. */
 export { DnsCache, type DnsCacheOptions } from './cache.js'
 export {
-  type DnsExchange,
-  ExchangeError,
+  type DnsTransport,
+  DnsTransportError,
   type ServerAddress,
-  type StreamExchangeOptions,
-  type UdpExchangeOptions,
-  createStreamExchange,
-  createUdpExchange,
-} from './exchange.js'
+  type StreamTransportOptions,
+  type UdpTransportOptions,
+  createStreamTransport,
+  createUdpTransport,
+} from './transport.js'
 export { type DnsRequestHandler, type ForwarderOptions, createForwarder } from './forwarder.js'
 export {
   type HostsEntry,

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 
 import { describe, expect, it } from 'vitest'
 
-import { CleanupStack } from '../cleanup/stack.js'
+import { CleanupStack } from '../util/cleanup-stack.js'
 import { startProcess } from '../exec/run.js'
 import { noopLogger } from '../logger.js'
 import { RecordingHost } from '../testing/recording-host.js'

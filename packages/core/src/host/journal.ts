@@ -166,7 +166,7 @@ export async function listJournals(
     try {
       const parsed = JSON.parse(await readFile(path, 'utf8')) as { version?: unknown; entries?: unknown }
       if (parsed.version !== 1 || !Array.isArray(parsed.entries)) {
-        throw new Error('not a ktx journal (version 1)')
+        throw new HostError('KTX_JOURNAL_INVALID', 'not a ktx journal (version 1)')
       }
       journals.push({ path, file: parsed as JournalFile })
     } catch (error) {

@@ -2,6 +2,7 @@
  * Process identity for crash recovery: a pid alone can be reused, so the journal also keeps the
  * process's start time and only ever signals a process whose identity still matches.
  */
+import { sleep } from '../util/sleep.js'
 import type { Host } from './host.js'
 
 /** A process as the journal remembers it. */
@@ -64,13 +65,13 @@ export async function killProcess(
       signalProcess(identity.pid, 'SIGKILL')
       break
     }
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await sleep(50, options.signal)
   }
   // After SIGKILL the kernel needs a moment; a zombie of a dead parent is reaped by init.
   const killDeadline = Date.now() + 2_000
   while ((await isSameProcessAlive(host, identity)) && Date.now() < killDeadline) {
     if (await isZombie(host, identity.pid)) return
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await sleep(20)
   }
 }
 

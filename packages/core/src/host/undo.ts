@@ -2,7 +2,7 @@
  * Runs journalled undo steps, both for a live session (its CleanupStack) and for `ktx clean`
  * after a crash, so the two paths cannot drift apart.
  */
-import type { CleanupStack } from '../cleanup/stack.js'
+import type { CleanupStack } from '../util/cleanup-stack.js'
 import { ExternalCommandError, messageOf } from '../errors.js'
 import { formatCommand, tail } from '../exec/run.js'
 import type { Logger } from '../logger.js'

@@ -3,12 +3,14 @@
  * headless one), listed once and then kept current by watching Services and EndpointSlices; used
  * by the hosts mode.
  */
-import { DiscoveryV1Api, Watch } from '@kubernetes/client-node'
+import { DiscoveryV1Api } from '@kubernetes/client-node'
 
 import { messageOf } from '../errors.js'
 import type { ServiceAddress } from '../dns/hosts-file.js'
 import type { Logger } from '../logger.js'
+import { backoff, sleep } from '../util/sleep.js'
 import type { Kube } from './client.js'
+import { type WatchObjectsOptions, watchObjects } from './watch.js'
 
 /** Lists the Services of `namespaces` with their addresses. */
 export async function listServiceAddresses(
@@ -63,8 +65,8 @@ export interface ServiceAddressWatch {
 
 /**
  * Calls `onChange` with the full list whenever a Service or EndpointSlice in `namespaces` changes
- * (changes within 200 ms are coalesced). Watches that the server ends are restarted; the loop
- * stops with `signal` or {@link ServiceAddressWatch.close}.
+ * (changes within 200 ms are coalesced). Watches resume after the server ends them and restart
+ * with backoff after errors; they stop with `signal` or {@link ServiceAddressWatch.close}.
  */
 export function watchServiceAddresses(
   kube: Kube,
@@ -89,59 +91,65 @@ export function watchServiceAddresses(
     }, 200)
     timer.unref()
   }
-  const paths = namespaces.flatMap((ns) => [
-    `/api/v1/namespaces/${encodeURIComponent(ns)}/services`,
-    `/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(ns)}/endpointslices`,
-  ])
-  for (const path of paths) {
-    void (async () => {
-      let failures = 0
-      while (!signal.aborted) {
-        try {
-          await watchOnce(kube, path, changed, signal)
-          failures = 0
-        } catch (error) {
-          if (isStopped()) break
-          failures += 1
-          log.debug('Watch ended with an error; restarting', { path, error: messageOf(error) })
-          // Back off while the API server is unhappy (1 s, 2 s, … up to 30 s).
-          await new Promise((resolve) =>
-            setTimeout(resolve, Math.min(30_000, 1_000 * 2 ** (failures - 1))).unref(),
-          )
+  for (const namespace of namespaces) {
+    for (const watch of collectionsOf(kube, namespace)) {
+      void (async () => {
+        let delays = backoff(1_000, 30_000)
+        while (!signal.aborted) {
+          try {
+            await watchObjects(kube, {
+              ...watch,
+              signal,
+              // A (re-)list may stand for changes the watch never reported.
+              onSynced: () => {
+                delays = backoff(1_000, 30_000)
+                changed()
+              },
+              onEvent: (type) => {
+                if (type !== 'SYNC') changed()
+              },
+            })
+          } catch (error) {
+            if (isStopped()) break
+            log.debug('Watch ended with an error; restarting', { path: watch.path, error: messageOf(error) })
+            // Back off while the API server is unhappy (1 s, 2 s, … up to 30 s).
+            await sleep(delays.next().value, signal, { unref: true }).catch(() => undefined)
+          }
         }
-      }
-    })()
+      })()
+    }
   }
   signal.addEventListener('abort', () => clearTimeout(timer), { once: true })
   return { close: () => stop.abort() }
 }
 
-// One watch request from "now"; resolves when the server ends it.
-async function watchOnce(kube: Kube, path: string, onEvent: () => void, signal: AbortSignal): Promise<void> {
-  let controller: AbortController | undefined
-  const ended = new Promise<void>((resolve, reject) => {
-    new Watch(kube.config)
-      .watch(
-        path,
-        { allowWatchBookmarks: false, timeoutSeconds: 240 },
-        (type: string) => {
-          if (type !== 'BOOKMARK') onEvent()
-        },
-        (error: unknown) => {
-          if (error === null || error === undefined || signal.aborted) resolve()
-          else reject(error instanceof Error ? error : new Error(messageOf(error)))
-        },
-      )
-      .then((c) => {
-        controller = c
-        if (signal.aborted) c.abort()
-      }, reject)
-  })
-  const onAbort = (): void => controller?.abort()
-  signal.addEventListener('abort', onAbort, { once: true })
-  try {
-    await ended
-  } finally {
-    signal.removeEventListener('abort', onAbort)
-  }
+// The two collections whose changes move a namespace's addresses.
+function collectionsOf(
+  kube: Kube,
+  namespace: string,
+): Omit<WatchObjectsOptions<{ metadata?: { resourceVersion?: string } }>, 'onEvent' | 'signal'>[] {
+  const discovery = kube.config.makeApiClient(DiscoveryV1Api)
+  const ns = encodeURIComponent(namespace)
+  return [
+    {
+      path: `/api/v1/namespaces/${ns}/services`,
+      resource: 'services',
+      list: (signal) =>
+        kube.call(
+          { verb: 'list', resource: 'services', namespace },
+          (o) => kube.core.listNamespacedService({ namespace }, o),
+          signal,
+        ),
+    },
+    {
+      path: `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
+      resource: 'endpointslices.discovery.k8s.io',
+      list: (signal) =>
+        kube.call(
+          { verb: 'list', resource: 'endpointslices.discovery.k8s.io', namespace },
+          (o) => discovery.listNamespacedEndpointSlice({ namespace }, o),
+          signal,
+        ),
+    },
+  ]
 }

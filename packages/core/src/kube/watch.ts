@@ -1,6 +1,6 @@
 import { Watch } from '@kubernetes/client-node'
 
-import { PermissionError } from '../errors.js'
+import { KubeApiError, PermissionError } from '../errors.js'
 import type { Kube } from './client.js'
 import { toKubeError } from './errors.js'
 
@@ -57,7 +57,9 @@ export async function watchObjects<T extends { metadata?: { resourceVersion?: st
       for (const item of listed.items) options.onEvent('SYNC', item)
       options.onSynced?.()
       version = listed.metadata?.resourceVersion
-      if (version === undefined) throw new Error(`listing ${options.resource} returned no resourceVersion`)
+      if (version === undefined) {
+        throw new KubeApiError('KTX_WATCH_FAILED', `listing ${options.resource} returned no resourceVersion`)
+      }
     }
     version = await watchRound(kube, options, version)
   }

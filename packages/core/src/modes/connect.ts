@@ -34,7 +34,7 @@ import {
   planSessionRoutes,
   preflightTun,
   startTunLayer,
-} from './connect-tun.js'
+} from './tun/layer.js'
 import { createSetupContext } from './shared/setup.js'
 import { openKube, openLease, openShadowTunnel } from './shared/shadow-tunnel.js'
 

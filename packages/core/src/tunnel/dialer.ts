@@ -1,5 +1,7 @@
 import type { Duplex } from 'node:stream'
 
+import { TunnelError } from '../errors.js'
+
 /** Opens TCP streams to `host:port` as seen from somewhere else (the shadow pod). */
 export interface Dialer {
   /**
@@ -9,17 +11,20 @@ export interface Dialer {
   dial(host: string, port: number): Promise<Duplex>
 }
 
-/** A dial that failed at the far end; `code` is the remote Node error code when known. */
-export class DialError extends Error {
-  readonly code: string | undefined
-  constructor(message: string, code: string | undefined, options?: ErrorOptions) {
-    super(message, options)
+/**
+ * A dial that failed at the far end (`KTX_DIAL_FAILED`); `socketCode` is the remote Node error
+ * code when known (`ECONNREFUSED`, `EHOSTUNREACH`, …), which proxies map to their own replies.
+ */
+export class DialError extends TunnelError {
+  readonly socketCode: string | undefined
+  constructor(message: string, socketCode: string | undefined, options?: ErrorOptions) {
+    super('KTX_DIAL_FAILED', message, options?.cause === undefined ? {} : { cause: options.cause })
     this.name = 'DialError'
-    this.code = code
+    this.socketCode = socketCode
   }
 }
 
-/** The code a dial failure carries, if any. */
+/** The socket error code a dial failure carries, if any (a DialError's, or a raw socket error's). */
 export function dialErrorCode(error: unknown): string | undefined {
-  return error instanceof DialError ? error.code : (error as { code?: string } | undefined)?.code
+  return error instanceof DialError ? error.socketCode : (error as { code?: string } | undefined)?.code
 }

@@ -12,7 +12,7 @@ import { HostError, isKtxError } from '../../errors.js'
 import type { HostChange } from '../../host/change.js'
 import type { Host } from '../../host/host.js'
 import { parseCidr } from '../../net/cidr.js'
-import type { ServerAddress } from '../exchange.js'
+import type { ServerAddress } from '../transport.js'
 import type { ResolverSetupOptions, SystemResolver, SystemResolverPlan } from './index.js'
 import { generatedMarker } from './marker.js'
 

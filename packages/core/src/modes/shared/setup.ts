@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 
-import { CleanupStack } from '../../cleanup/stack.js'
+import { CleanupStack } from '../../util/cleanup-stack.js'
 import { isKtxError, messageOf } from '../../errors.js'
 import type { EventHandler, SessionEvent, StepId } from '../../events.js'
 import type { Logger } from '../../logger.js'

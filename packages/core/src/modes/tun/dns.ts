@@ -9,7 +9,7 @@
  */
 import { searchDomains } from '../../dns/resolver.js'
 import { createForwarder } from '../../dns/forwarder.js'
-import { type DnsExchange, createStreamExchange, createUdpExchange } from '../../dns/exchange.js'
+import { type DnsTransport, createStreamTransport, createUdpTransport } from '../../dns/transport.js'
 import { addHostsBlock, defaultHostsPath, hostsEntries, updateHostsBlock } from '../../dns/hosts-file.js'
 import { startDnsServer } from '../../dns/server.js'
 import { openSystemResolver } from '../../dns/system/index.js'
@@ -21,7 +21,7 @@ import { listServiceAddresses, watchServiceAddresses } from '../../kube/service-
 import type { Cidr } from '../../net/cidr.js'
 import type { RouteTable } from '../../net/routes/index.js'
 import { socks5Connect } from '../../tunnel/socks-client.js'
-import type { DnsMode, ResolvedDnsOptions } from '../../tun-options.js'
+import type { DnsMode, ResolvedDnsOptions } from './options.js'
 
 /** How names resolve in a running TUN session. */
 export interface DnsLayer {
@@ -95,7 +95,7 @@ async function startLocalDns(input: DnsLayerInput): Promise<DnsLayer> {
     await applyChange(change, address.description, address.undo, () => address.apply(signal))
   }
 
-  const cluster = createStreamExchange({
+  const cluster = createStreamTransport({
     connect: (s) =>
       socks5Connect({
         proxyHost: input.socks.host,
@@ -107,9 +107,9 @@ async function startLocalDns(input: DnsLayerInput): Promise<DnsLayer> {
     logger: log,
   })
   change.stack.defer('close cluster DNS stream', () => cluster.close())
-  let upstream: DnsExchange | undefined
+  let upstream: DnsTransport | undefined
   if (plan.upstream.length > 0) {
-    const exchange = createUdpExchange({ servers: plan.upstream, logger: log })
+    const exchange = createUdpTransport({ servers: plan.upstream, logger: log })
     change.stack.defer('close upstream DNS socket', () => exchange.close())
     upstream = exchange
   } else {

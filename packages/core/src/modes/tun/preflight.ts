@@ -6,7 +6,7 @@ import { HostError, PermissionError, isKtxError } from '../../errors.js'
 import type { Host } from '../../host/host.js'
 import { type RouteTable, openRouteTable } from '../../net/routes/index.js'
 import { type Tun2socksBinary, findTun2socks } from '../../net/tun/binary.js'
-import { type ResolvedTunOptions, defaultDeviceName } from '../../tun-options.js'
+import { type ResolvedTunOptions, defaultDeviceName } from './options.js'
 
 /** What the preflight found. */
 export interface TunPreflight {

@@ -10,8 +10,9 @@ import { lookup } from 'node:dns/promises'
 import { connect as netConnect } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 
-import { TunnelError, messageOf } from '../../errors.js'
+import { TunnelError } from '../../errors.js'
 import { FrameReader, Packet, buildQuery, frame } from '../../dns/wire.js'
+import { retry } from '../../util/sleep.js'
 
 /** Options of {@link probeTcp} and {@link probeDns}. */
 export interface ProbeOptions {
@@ -78,32 +79,6 @@ export async function probeDns(
         ],
       }),
   )
-}
-
-async function retry<T>(
-  attempt: (signal: AbortSignal) => Promise<T>,
-  options: ProbeOptions,
-  fail: (last: string) => Error,
-): Promise<T> {
-  const deadline = Date.now() + options.timeoutMs
-  let last = 'not tried'
-  for (let wait = 100; ; wait = Math.min(wait * 2, 1_000)) {
-    options.signal?.throwIfAborted()
-    const remaining = deadline - Date.now()
-    try {
-      return await attempt(
-        AbortSignal.any([
-          AbortSignal.timeout(Math.max(remaining, 1)),
-          ...(options.signal ? [options.signal] : []),
-        ]),
-      )
-    } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason
-      last = messageOf(error)
-    }
-    if (Date.now() + wait >= deadline) throw fail(last)
-    await new Promise((resolve) => setTimeout(resolve, wait))
-  }
 }
 
 function tcpDnsQuery(ip: string, name: string, signal: AbortSignal): Promise<string> {

@@ -9,7 +9,7 @@ import { type ClusterNetwork, discoverClusterNetwork } from '../../kube/cluster-
 import { formatCidr } from '../../net/cidr.js'
 import { type ExcludedCidr, type RoutePlan, planRoutes } from '../../net/route-plan.js'
 import type { RouteTable } from '../../net/routes/index.js'
-import type { ResolvedTunOptions } from '../../tun-options.js'
+import type { ResolvedTunOptions } from './options.js'
 
 /** The discovered network and the plan made from it. */
 export interface TunRoutes {

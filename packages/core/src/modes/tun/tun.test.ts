@@ -4,7 +4,7 @@ import type { ClusterNetwork } from '../../kube/cluster-network.js'
 import { parseCidr } from '../../net/cidr.js'
 import { planRoutes } from '../../net/route-plan.js'
 import { RecordingHost } from '../../testing/recording-host.js'
-import { resolveTunOptions } from '../../tun-options.js'
+import { resolveTunOptions } from './options.js'
 import { preflightTun } from './preflight.js'
 import { checkPlan } from './routes.js'
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 
 import { describe, expect, it } from 'vitest'
 
-import { CleanupStack } from '../../cleanup/stack.js'
+import { CleanupStack } from '../../util/cleanup-stack.js'
 import { openJournal } from '../../host/journal.js'
 import { applyChange } from '../../host/undo.js'
 import { noopLogger } from '../../logger.js'

@@ -11,6 +11,7 @@ import {
   startProcess,
 } from '../../exec/run.js'
 import type { Logger } from '../../logger.js'
+import { sleep } from '../../util/sleep.js'
 import type { RouteTable } from '../routes/index.js'
 import type { Tun2socksBinary } from './binary.js'
 
@@ -140,7 +141,7 @@ async function waitAttached(options: Tun2socksOptions, child: ProcessHandle): Pr
         },
       )
     }
-    await new Promise((resolve) => setTimeout(resolve, 25))
+    await sleep(25, options.signal)
   }
 }
 

@@ -3,18 +3,18 @@
  * are gone (Lease deleted or lapsed, judged by the API server's clock), puts back the Services and
  * workloads they had changed, and deletes their objects. Live sessions are never touched.
  */
-import { EXCHANGE_LABEL, LABELS, MANAGED_SELECTOR } from '../contract.js'
-import { type ResourceRef, messageOf } from '../errors.js'
-import { type Kube, createKube, isKube } from '../kube/client.js'
-import type { KubeOptions } from '../kube/kubeconfig.js'
-import { judge } from '../kube/liveness.js'
-import { readLock, readOriginalReplicas, readOriginalSelector } from '../kube/redirect-state.js'
-import { listServices } from '../kube/service.js'
-import { listWorkloads } from '../kube/workload.js'
-import { type Logger, noopLogger } from '../logger.js'
-import { DEFAULTS } from '../options.js'
-import { recoverService } from './recover.js'
-import { deleteSessionObjects } from './sessions.js'
+import { EXCHANGE_LABEL, LABELS, MANAGED_SELECTOR } from '../../contract.js'
+import { type ResourceRef, messageOf } from '../../errors.js'
+import { type Kube, createKube, isKube } from '../../kube/client.js'
+import type { KubeOptions } from '../../kube/kubeconfig.js'
+import { judge } from '../../kube/liveness.js'
+import { readLock, readOriginalReplicas, readOriginalSelector } from '../../kube/redirect-state.js'
+import { listServices } from '../../kube/service.js'
+import { listWorkloads } from '../../kube/workload.js'
+import { type Logger, noopLogger } from '../../logger.js'
+import { DEFAULTS } from '../../options.js'
+import { recoverService } from '../recover.js'
+import { deleteSessionObjects } from '../../kube/sessions.js'
 
 /** Options of {@link cleanCluster}. */
 export interface CleanClusterOptions {

@@ -4,16 +4,16 @@
  * in the cluster, those sessions' Lease and pods are deleted (and waited for), since their owner
  * is known to be dead. Sessions still running are never touched.
  */
-import { isKtxError, messageOf, type ResourceRef } from '../errors.js'
-import { type Host, realHost } from '../host/host.js'
-import { type ReplayReport, replayJournals } from '../host/undo.js'
-import { type Kube, createKube, isKube } from '../kube/client.js'
-import type { KubeOptions } from '../kube/kubeconfig.js'
-import { sessionSelector } from '../kube/labels.js'
-import { deleteIgnoringMissing } from '../kube/lease.js'
-import { deletePodAndWait } from '../kube/shadow.js'
-import { type Logger, noopLogger } from '../logger.js'
-import { defaultStateDir } from '../host/state-dir.js'
+import { isKtxError, messageOf, type ResourceRef } from '../../errors.js'
+import { type Host, realHost } from '../../host/host.js'
+import { type ReplayReport, replayJournals } from '../../host/undo.js'
+import { type Kube, createKube, isKube } from '../../kube/client.js'
+import type { KubeOptions } from '../../kube/kubeconfig.js'
+import { sessionSelector } from '../../kube/labels.js'
+import { deleteIgnoringMissing } from '../../kube/lease.js'
+import { deletePodAndWait } from '../../kube/shadow.js'
+import { type Logger, noopLogger } from '../../logger.js'
+import { defaultStateDir } from '../../host/state-dir.js'
 
 /** Options of {@link cleanLocal}. */
 export interface CleanLocalOptions {

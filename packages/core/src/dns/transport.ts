@@ -9,12 +9,12 @@ import { type Socket as UdpSocket, createSocket } from 'node:dgram'
 import { isIPv6, connect as netConnect } from 'node:net'
 import type { Duplex } from 'node:stream'
 
-import { messageOf } from '../errors.js'
+import { TunnelError, messageOf } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { FrameReader, Packet, type Question, buildQuery, frame } from './wire.js'
 
 /** Something that answers DNS questions. */
-export interface DnsExchange {
+export interface DnsTransport {
   /** Asks `question`; resolves with the parsed response (any rcode). Rejects on no answer. */
   query(question: Question, signal?: AbortSignal): Promise<Packet>
   close(): Promise<void>
@@ -26,18 +26,20 @@ export interface ServerAddress {
   readonly port: number
 }
 
-/** Why an exchange gave no answer; `code` is `ETIMEOUT` or `ECONNLOST` or a socket error code. */
-export class ExchangeError extends Error {
-  readonly code: string
-  constructor(message: string, code: string) {
-    super(message)
-    this.name = 'ExchangeError'
-    this.code = code
+/**
+ * Why a transport gave no answer (`KTX_DNS_NO_ANSWER`); `reason` is `ETIMEOUT`, `ECONNLOST`,
+ * `ENOSERVER`, `ESEND` or a socket error code.
+ */
+export class DnsTransportError extends TunnelError {
+  readonly reason: string
+  constructor(message: string, reason: string) {
+    super('KTX_DNS_NO_ANSWER', message)
+    this.reason = reason
   }
 }
 
-/** Options of {@link createStreamExchange}. */
-export interface StreamExchangeOptions {
+/** Options of {@link createStreamTransport}. */
+export interface StreamTransportOptions {
   /** Opens a new byte stream to the server (e.g. a SOCKS5 CONNECT to `<dns>:53`). */
   readonly connect: (signal: AbortSignal) => Promise<Duplex>
   /** Per query. Default 5 000 ms. */
@@ -63,7 +65,7 @@ interface Stream {
  * matched by id, out of order allowed). A stream that drops takes its in-flight queries with it;
  * each is retried once on a fresh stream.
  */
-export function createStreamExchange(options: StreamExchangeOptions): DnsExchange {
+export function createStreamTransport(options: StreamTransportOptions): DnsTransport {
   const timeoutMs = options.timeoutMs ?? 5_000
   const idleMs = options.idleMs ?? 10_000
   const closed = new AbortController()
@@ -79,7 +81,7 @@ export function createStreamExchange(options: StreamExchangeOptions): DnsExchang
         const lost = (why: string): void => {
           if (active === state) active = undefined
           clearTimeout(state.idleTimer)
-          for (const p of state.pending.values()) p.reject(new ExchangeError(why, 'ECONNLOST'))
+          for (const p of state.pending.values()) p.reject(new DnsTransportError(why, 'ECONNLOST'))
           state.pending.clear()
         }
         socket.on('data', (chunk: Buffer) => {
@@ -153,7 +155,7 @@ export function createStreamExchange(options: StreamExchangeOptions): DnsExchang
 
   return {
     async query(question, signal) {
-      if (closed.signal.aborted) throw new ExchangeError('DNS exchange closed', 'ECONNLOST')
+      if (closed.signal.aborted) throw new DnsTransportError('DNS exchange closed', 'ECONNLOST')
       const deadline = AbortSignal.any([
         AbortSignal.timeout(timeoutMs),
         closed.signal,
@@ -164,7 +166,7 @@ export function createStreamExchange(options: StreamExchangeOptions): DnsExchang
           return await once(question, deadline)
         } catch (error) {
           // A stream the server closed while idle, or that broke: one more try on a new one.
-          if (error instanceof ExchangeError && error.code === 'ECONNLOST' && !deadline.aborted) {
+          if (error instanceof DnsTransportError && error.reason === 'ECONNLOST' && !deadline.aborted) {
             return await once(question, deadline)
           }
           throw error
@@ -172,21 +174,21 @@ export function createStreamExchange(options: StreamExchangeOptions): DnsExchang
       } catch (error) {
         if (signal?.aborted) throw signal.reason
         if (deadline.aborted) {
-          throw new ExchangeError(`No DNS answer for ${question.name} within ${timeoutMs} ms`, 'ETIMEOUT')
+          throw new DnsTransportError(`No DNS answer for ${question.name} within ${timeoutMs} ms`, 'ETIMEOUT')
         }
         throw error instanceof Error ? error : new Error(String(error))
       }
     },
     async close() {
-      closed.abort(new ExchangeError('DNS exchange closed', 'ECONNLOST'))
+      closed.abort(new DnsTransportError('DNS exchange closed', 'ECONNLOST'))
       await opening?.catch(() => undefined)
       active?.socket.destroy()
     },
   }
 }
 
-/** Options of {@link createUdpExchange}. */
-export interface UdpExchangeOptions {
+/** Options of {@link createUdpTransport}. */
+export interface UdpTransportOptions {
   /** Tried in order; the next one when one does not answer in time. */
   readonly servers: readonly ServerAddress[]
   /** Per server. Default 2 000 ms. */
@@ -198,11 +200,11 @@ export interface UdpExchangeOptions {
  * DNS over UDP to `servers`, on one socket per address family (answers matched by id and
  * source). A truncated answer (TC) is asked again over TCP to the same server.
  */
-export function createUdpExchange(options: UdpExchangeOptions): DnsExchange {
+export function createUdpTransport(options: UdpTransportOptions): DnsTransport {
   const timeoutMs = options.timeoutMs ?? 2_000
   const sockets = new Map<'udp4' | 'udp6', UdpSocket>()
   const pending = new Map<number, { server: ServerAddress; resolve: (p: Packet) => void }>()
-  const tcp = new Map<string, DnsExchange>()
+  const tcp = new Map<string, DnsTransport>()
   let isClosed = false
 
   const socketFor = (host: string): UdpSocket => {
@@ -234,7 +236,7 @@ export function createUdpExchange(options: UdpExchangeOptions): DnsExchange {
       const timer = setTimeout(() => {
         finish()
         reject(
-          new ExchangeError(
+          new DnsTransportError(
             `${server.host}:${server.port} did not answer within ${timeoutMs} ms`,
             'ETIMEOUT',
           ),
@@ -265,7 +267,7 @@ export function createUdpExchange(options: UdpExchangeOptions): DnsExchange {
           if (error) {
             finish()
             reject(
-              new ExchangeError(`Cannot send to ${server.host}:${server.port}: ${error.message}`, 'ESEND'),
+              new DnsTransportError(`Cannot send to ${server.host}:${server.port}: ${error.message}`, 'ESEND'),
             )
           }
         },
@@ -273,11 +275,11 @@ export function createUdpExchange(options: UdpExchangeOptions): DnsExchange {
     })
   }
 
-  const overTcp = (server: ServerAddress): DnsExchange => {
+  const overTcp = (server: ServerAddress): DnsTransport => {
     const key = `${server.host}:${server.port}`
     let exchange = tcp.get(key)
     if (!exchange) {
-      exchange = createStreamExchange({
+      exchange = createStreamTransport({
         connect: () => connectTcp(server),
         timeoutMs,
         logger: options.logger,
@@ -289,9 +291,9 @@ export function createUdpExchange(options: UdpExchangeOptions): DnsExchange {
 
   return {
     async query(question, signal) {
-      if (isClosed) throw new ExchangeError('DNS exchange closed', 'ECONNLOST')
+      if (isClosed) throw new DnsTransportError('DNS exchange closed', 'ECONNLOST')
       const abort = signal ?? new AbortController().signal
-      let lastError: unknown = new ExchangeError('No upstream DNS server configured', 'ENOSERVER')
+      let lastError: unknown = new DnsTransportError('No upstream DNS server configured', 'ENOSERVER')
       for (const server of options.servers) {
         try {
           const answer = await askOne(server, question, abort)

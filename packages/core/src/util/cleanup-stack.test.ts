@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
 import { CleanupError, isKtxError } from '../errors.js'
-import { CleanupStack } from './stack.js'
+import { CleanupStack } from './cleanup-stack.js'
 
 describe('CleanupStack', () => {
   it('runs steps last-in first-out', async () => {

@@ -1,9 +1,9 @@
 import type { ResourceRef } from '../errors.js'
-import type { Kube } from '../kube/client.js'
-import { sessionSelector } from '../kube/labels.js'
-import { deleteIgnoringMissing } from '../kube/lease.js'
-import { type Liveness, judgeLease } from '../kube/liveness.js'
-import { deletePodAndWait } from '../kube/shadow.js'
+import type { Kube } from './client.js'
+import { sessionSelector } from './labels.js'
+import { deleteIgnoringMissing } from './lease.js'
+import { type Liveness, judgeLease } from './liveness.js'
+import { deletePodAndWait } from './shadow.js'
 
 /** A session that owns something in the cluster, and whether it still runs. */
 export interface SessionStatus {

@@ -2,9 +2,9 @@
  * Options of `connect({ mode: 'tun' })`: the TUN device and its routes, and how names resolve.
  * Resolution is pure and throws {@link UsageError} naming the option, like `options.ts`.
  */
-import { UsageError } from './errors.js'
-import type { Host } from './host/host.js'
-import { type Cidr, parseCidrList } from './net/cidr.js'
+import { UsageError } from '../../errors.js'
+import type { Host } from '../../host/host.js'
+import { type Cidr, parseCidrList } from '../../net/cidr.js'
 
 /** How cluster names resolve in TUN mode. */
 export type DnsMode = 'localDNS' | 'hosts' | 'none'

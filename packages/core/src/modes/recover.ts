@@ -22,7 +22,7 @@ import { restoreWorkload } from '../kube/workload-lock.js'
 import { describeWorkload, listWorkloads, waitWorkloadReady } from '../kube/workload.js'
 import { type Logger, noopLogger } from '../logger.js'
 import { DEFAULTS } from '../options.js'
-import { type SessionStatus, deleteSessionObjects, sessionStatus } from './sessions.js'
+import { type SessionStatus, deleteSessionObjects, sessionStatus } from '../kube/sessions.js'
 
 /** What {@link recoverService} did. */
 export interface RecoverReport {
