@@ -18,15 +18,19 @@ export {
 export { type RecoverOptions, type RecoverReport, recover } from './modes/recover.js'
 export { type CleanClusterOptions, type CleanClusterReport, cleanCluster } from './modes/clean/cluster.js'
 export {
+  type BaseOptions,
   DEFAULTS,
   DEFAULT_SHADOW_IMAGE,
-  type ConnectOptions,
   type ListenOptions,
-  type ResolvedConnectOptions,
+  type ResolvedBaseOptions,
   type Timeouts,
   parsePort,
-  resolveConnectOptions,
 } from './options.js'
+export {
+  type ConnectOptions,
+  type ResolvedConnectOptions,
+  resolveConnectOptions,
+} from './modes/connect/options.js'
 export type { ProxyEndpoint, Session, SessionEnd } from './session.js'
 export type { EventHandler, SessionEvent, StepId } from './events.js'
 export { type LogFields, type Logger, noopLogger } from './logger.js'
@@ -49,10 +53,16 @@ export {
   isKtxError,
   messageOf,
 } from './errors.js'
-export { CleanupStack, type CleanupStackOptions, type DeferOptions, type UndoFn } from './util/cleanup-stack.js'
+export {
+  CleanupStack,
+  type CleanupStackOptions,
+  type DeferOptions,
+  type UndoFn,
+} from './util/cleanup-stack.js'
 export type { KubeOptions } from './kube/kubeconfig.js'
 export { MANAGED_SELECTOR } from './contract.js'
-export { type RoutePlanReport, type TunInfo, planConnectRoutes } from './modes/tun/layer.js'
+export type { TunInfo } from './modes/tun/layer.js'
+export { type RoutePlanReport, planConnectRoutes } from './modes/tun/prepare.js'
 export {
   type DnsMode,
   type DnsOptions,

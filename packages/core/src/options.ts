@@ -1,16 +1,7 @@
 import type { EventHandler } from './events.js'
 import { UsageError } from './errors.js'
-import type { Host } from './host/host.js'
 import type { Kube, KubeOptions } from './kube/client.js'
 import { type Logger, noopLogger } from './logger.js'
-import {
-  type DnsOptions,
-  type ResolvedDnsOptions,
-  type ResolvedTunOptions,
-  type TunOptions,
-  resolveDnsOptions,
-  resolveTunOptions,
-} from './modes/tun/options.js'
 import { localOwner } from './util/identity.js'
 
 /** Named timeouts; each error that one of them causes names the option to change. */
@@ -59,99 +50,65 @@ export interface ListenOptions {
   readonly port?: number
 }
 
-/** Options of {@link connect}. */
-export interface ConnectOptions {
-  /**
-   * `socks` (default here; no root): a SOCKS5 and an HTTP proxy on this machine, DNS resolved in
-   * the cluster. `tun` (root): the same plus a TUN device, routes and local DNS, so every program
-   * reaches the cluster.
-   */
-  readonly mode?: 'socks' | 'tun'
-  /** TUN mode: device, tun2socks binary, include/exclude ranges. */
-  readonly tun?: TunOptions
-  /** TUN mode: how names resolve. */
-  readonly dns?: DnsOptions
-  /** ktx's state directory (the host journal, `bin/`). Default `~/.ktx`. */
-  readonly stateDir?: string
-  /** This machine (injected by tests). Default: the real one. */
-  readonly host?: Host
+/** The options every verb with a shadow pod takes; `T` is the verb's timeouts. */
+export interface BaseOptions<T extends Timeouts = Timeouts> {
   /** Kubeconfig/context/namespace to use, or a ready {@link Kube} client. */
   readonly kube?: KubeOptions | Kube
-  /** Image of the shadow pod's agent. Default {@link DEFAULT_SHADOW_IMAGE}. */
+  /** Image of the in-cluster agent. Default {@link DEFAULT_SHADOW_IMAGE}. */
   readonly image?: string
-  /** The SOCKS5 listener. Default `127.0.0.1:0`. */
-  readonly socks?: ListenOptions
-  /** The HTTP proxy listener. Default `127.0.0.1:0`. */
-  readonly http?: ListenOptions
   /** `user@host` recorded on cluster objects. Default: this process's user and host name. */
   readonly owner?: string
-  /** Lease duration; the lease is renewed every third of it. Default 60. */
+  /**
+   * Lease duration; the lease is renewed every third of it, and other ktx runs judge the session
+   * dead once it lapses. Default 60.
+   */
   readonly leaseDurationSeconds?: number
-  readonly timeouts?: Partial<Timeouts>
+  readonly timeouts?: Partial<T>
   /** Aborting during setup unwinds and rejects with the reason; after ready it closes the session. */
   readonly signal?: AbortSignal
   readonly logger?: Logger
   readonly onEvent?: EventHandler
 }
 
-/** {@link ConnectOptions} with defaults filled in and values checked. */
-export interface ResolvedConnectOptions {
-  readonly mode: 'socks' | 'tun'
-  readonly tun: ResolvedTunOptions
-  readonly dns: ResolvedDnsOptions
-  readonly stateDir: string | undefined
-  readonly host: Host | undefined
+/** {@link BaseOptions} checked and with defaults filled in. */
+export interface ResolvedBaseOptions<T extends Timeouts = Timeouts> {
   readonly kube: KubeOptions | Kube
   readonly image: string
-  readonly socks: Required<ListenOptions>
-  readonly http: Required<ListenOptions>
   readonly owner: string
   readonly leaseDurationSeconds: number
-  readonly timeouts: Timeouts
+  readonly timeouts: T
   readonly signal: AbortSignal | undefined
   readonly logger: Logger
   readonly onEvent: EventHandler
 }
 
 /**
- * Validates and fills defaults. Pure apart from reading the local user/host name for `owner`.
+ * Checks and fills the options every verb shares, over `timeoutDefaults` (the verb's own timeouts
+ * included). Pure apart from reading the local user/host name for `owner`.
  * @throws UsageError (`KTX_OPTION_INVALID`) naming the bad option.
  */
-export function resolveConnectOptions(options: ConnectOptions = {}): Readonly<ResolvedConnectOptions> {
-  const mode = options.mode ?? 'socks'
-  if ((mode as string) !== 'socks' && (mode as string) !== 'tun') {
-    throw new UsageError(`Unsupported connect mode "${mode as string}"`, {
-      suggestions: [
-        'Use mode "tun" (root; every program reaches the cluster) or "socks" (no root; proxies).',
-      ],
-    })
-  }
+export function resolveBaseOptions<T extends Timeouts>(
+  options: BaseOptions<T>,
+  timeoutDefaults: T,
+): ResolvedBaseOptions<T> {
   const image = options.image ?? DEFAULTS.image
   if (image.trim() === '' || /\s/.test(image)) {
     throw new UsageError(`Invalid image "${image}"`, {
       suggestions: ['Pass an image reference like repo/name:tag.'],
     })
   }
-  const timeouts = { ...DEFAULTS.timeouts, ...definedOnly(options.timeouts ?? {}) }
+  const timeouts = { ...timeoutDefaults, ...definedOnly(options.timeouts ?? {}) }
   checkTimeouts(timeouts)
-  const leaseDurationSeconds = resolveLeaseDuration(options.leaseDurationSeconds)
-  return Object.freeze({
-    mode,
-    tun: resolveTunOptions(options.tun),
-    dns: resolveDnsOptions(options.dns),
-    stateDir: options.stateDir,
-    host: options.host,
+  return {
     kube: options.kube ?? {},
     image,
-    socks: resolveListen('socks', options.socks, DEFAULTS.socksPort),
-    http: resolveListen('http', options.http, DEFAULTS.httpPort),
     owner: options.owner ?? localOwner(),
-    leaseDurationSeconds,
+    leaseDurationSeconds: resolveLeaseDuration(options.leaseDurationSeconds),
     timeouts: Object.freeze(timeouts),
     signal: options.signal,
     logger: options.logger ?? noopLogger,
     onEvent: options.onEvent ?? (() => undefined),
-  })
+  }
 }
 
 /**
@@ -168,18 +125,8 @@ export function parsePort(name: string, value: unknown): number {
   return port
 }
 
-function resolveListen(
-  name: string,
-  listen: ListenOptions | undefined,
-  port: number,
-): Required<ListenOptions> {
-  const host = listen?.host ?? DEFAULTS.listenHost
-  if (host.trim() === '') throw new UsageError(`${name}.host must not be empty`)
-  return Object.freeze({ host, port: parsePort(`${name}.port`, listen?.port ?? port) })
-}
-
-/** @internal Throws a UsageError naming the first timeout that is not a positive number of ms. */
-export function checkTimeouts(timeouts: object): void {
+// Throws a UsageError naming the first timeout that is not a positive number of ms.
+function checkTimeouts(timeouts: object): void {
   for (const [name, value] of Object.entries(timeouts) as [string, unknown][]) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
       throw new UsageError(`timeouts.${name} must be a positive number of milliseconds, got ${String(value)}`)
@@ -187,8 +134,8 @@ export function checkTimeouts(timeouts: object): void {
   }
 }
 
-/** @internal The lease duration (default {@link DEFAULTS}), checked to be a whole number >= 10. */
-export function resolveLeaseDuration(value: number | undefined): number {
+// The lease duration (default DEFAULTS), checked to be a whole number >= 10.
+function resolveLeaseDuration(value: number | undefined): number {
   const leaseDurationSeconds = value ?? DEFAULTS.leaseDurationSeconds
   if (!Number.isInteger(leaseDurationSeconds) || leaseDurationSeconds < 10) {
     throw new UsageError(`leaseDurationSeconds must be an integer >= 10, got ${String(leaseDurationSeconds)}`)
@@ -197,7 +144,7 @@ export function resolveLeaseDuration(value: number | undefined): number {
 }
 
 // exactOptionalPropertyTypes lets callers pass `{ x: undefined }`; that must not erase a default.
-/** @internal Drops keys whose value is undefined, so spreading over defaults keeps the defaults. */
+/** Drops keys whose value is undefined, so spreading over defaults keeps the defaults. */
 export function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
 }

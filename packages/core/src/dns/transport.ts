@@ -267,7 +267,10 @@ export function createUdpTransport(options: UdpTransportOptions): DnsTransport {
           if (error) {
             finish()
             reject(
-              new DnsTransportError(`Cannot send to ${server.host}:${server.port}: ${error.message}`, 'ESEND'),
+              new DnsTransportError(
+                `Cannot send to ${server.host}:${server.port}: ${error.message}`,
+                'ESEND',
+              ),
             )
           }
         },

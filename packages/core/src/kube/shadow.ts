@@ -72,7 +72,8 @@ export async function waitPodReady(kube: Kube, options: WaitPodReadyOptions): Pr
       latest = latest && { ...latest, metadata: { ...latest.metadata, deletionTimestamp: new Date() } }
     },
     reduce: (type, pod) => {
-      latest = type === 'DELETED' ? { ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date() } } : pod
+      latest =
+        type === 'DELETED' ? { ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date() } } : pod
     },
     done: () => verdict()?.state === 'ready',
     failure: () => {
@@ -96,7 +97,7 @@ export async function waitPodReady(kube: Kube, options: WaitPodReadyOptions): Pr
       ),
   })
   // done() holds only with a pod in hand.
-  return latest as V1Pod
+  return latest!
 }
 
 /**
@@ -121,9 +122,13 @@ export async function deletePodAndWait(kube: Kube, name: string, signal?: AbortS
       )
     } catch (error) {
       if ((error as { status?: unknown }).status === 404) return
-      throw new KubeApiError('KTX_KUBE_API', `waiting for pod ${namespace}/${name} to go away: ${messageOf(error)}`, {
-        cause: error,
-      })
+      throw new KubeApiError(
+        'KTX_KUBE_API',
+        `waiting for pod ${namespace}/${name} to go away: ${messageOf(error)}`,
+        {
+          cause: error,
+        },
+      )
     }
     await sleep(delayMs, signal)
   }

@@ -9,10 +9,9 @@
  * (and wait until it is gone), delete the Lease. If any setup step fails, everything already made
  * is removed before the error is thrown.
  *
- * `mode: 'tun'` adds, before any cluster write, the checks that need no cluster (root, tun2socks,
- * the device name) and, after the kube client, the host journal and the route plan; once the
- * proxies listen it brings up the TUN device, tun2socks, routes and DNS and probes them
- * (`connect-tun.ts` has the order and the teardown).
+ * `mode: 'tun'` adds one step before the lease (`tun/prepare.ts`: root, tun2socks and device
+ * checks, the host journal, the route plan; conflicts stop there) and one after the proxies listen
+ * (`tun/layer.ts`: the TUN device, tun2socks, routes and DNS, probed).
  */
 import type { Agent as HttpAgent } from 'node:http'
 import type { Agent as HttpsAgent } from 'node:https'
@@ -20,23 +19,17 @@ import type { Agent as HttpsAgent } from 'node:https'
 import { type Dispatcher, ProxyAgent } from 'undici'
 
 import { realHost } from '../host/host.js'
-import { type ConnectOptions, resolveConnectOptions } from '../options.js'
+import { type ConnectOptions, resolveConnectOptions } from './connect/options.js'
 import type { ProxyEndpoint, Session } from '../session.js'
 import { startHttpProxy } from '../tunnel/http-proxy.js'
 import { startSocks5 } from '../tunnel/socks5.js'
 import { TunnelHttpAgent, TunnelHttpsAgent } from '../tunnel/tunnel-agent.js'
-import { buildSession } from './connect-session.js'
-import {
-  type TunInfo,
-  type TunLayer,
-  defaultStateDir,
-  openSessionJournal,
-  planSessionRoutes,
-  preflightTun,
-  startTunLayer,
-} from './tun/layer.js'
+import { defaultStateDir } from '../host/state-dir.js'
+import { buildSessionHandle } from './shared/session-handle.js'
 import { createSetupContext } from './shared/setup.js'
 import { openKube, openLease, openShadowTunnel } from './shared/shadow-tunnel.js'
+import { type TunInfo, type TunLayer, startTun } from './tun/layer.js'
+import { prepareTun } from './tun/prepare.js'
 
 /** A ready `connect` session. Close it (or `await using` it) to remove everything it made. */
 export interface ConnectSession extends Session {
@@ -70,27 +63,21 @@ export interface ConnectSession extends Session {
  */
 export async function connect(options: ConnectOptions = {}): Promise<ConnectSession> {
   const opts = resolveConnectOptions(options)
-  const ctx = createSetupContext({
-    logger: opts.logger,
-    onEvent: opts.onEvent,
-    signal: opts.signal,
-    cleanupStepMs: opts.timeouts.cleanupStepMs,
-  })
+  const ctx = createSetupContext(opts)
   const { stack, step } = ctx
   try {
-    const host = opts.host ?? realHost()
-    const stateDir = opts.stateDir ?? defaultStateDir()
-    const preflight =
-      opts.mode === 'tun'
-        ? await step('tun.preflight', () =>
-            preflightTun({ host, stateDir, tun: opts.tun, signal: ctx.signal }),
-          )
-        : undefined
     const kube = await openKube(ctx, opts.kube, opts.timeouts.kubeRequestMs)
     const namespace = kube.namespace
     ctx.log.info('Connecting', { context: kube.context, namespace, server: kube.server })
-    const journal = preflight ? await openSessionJournal(ctx, host, stateDir, kube) : undefined
-    const tunRoutes = preflight ? await planSessionRoutes(ctx, kube, preflight, opts.tun) : undefined
+    const tunPrepared =
+      opts.mode === 'tun'
+        ? await prepareTun(ctx, {
+            host: opts.host ?? realHost(),
+            stateDir: opts.stateDir ?? defaultStateDir(),
+            kube,
+            tun: opts.tun,
+          })
+        : undefined
     const lease = await openLease(ctx, kube, {
       owner: opts.owner,
       durationSeconds: opts.leaseDurationSeconds,
@@ -117,23 +104,20 @@ export async function connect(options: ConnectOptions = {}): Promise<ConnectSess
       httpsAgent.destroy()
       await dispatcher.close()
     })
-    let tun: TunLayer | undefined
-    if (preflight && journal && tunRoutes) {
-      tun = await startTunLayer(ctx, {
-        preflight,
-        journal,
-        kube,
-        socks,
-        routes: tunRoutes,
-        dns: opts.dns,
-        namespaces: [...new Set([namespace, ...opts.dns.namespaces])],
-        tunReadyMs: opts.timeouts.tunReadyMs,
-        probeMs: opts.timeouts.probeMs,
-      })
-    }
+    const tun: TunLayer | undefined = tunPrepared
+      ? await startTun(ctx, tunPrepared, {
+          kube,
+          socks,
+          dns: opts.dns,
+          namespaces: [...new Set([namespace, ...opts.dns.namespaces])],
+          tunReadyMs: opts.timeouts.tunReadyMs,
+          probeMs: opts.timeouts.probeMs,
+        })
+      : undefined
     ctx.emit({ type: 'step.done', step: 'ready' })
 
-    return buildSession(
+    return buildSessionHandle(
+      'connect',
       {
         id: ctx.id,
         namespace,
@@ -150,7 +134,13 @@ export async function connect(options: ConnectOptions = {}): Promise<ConnectSess
         lease,
         ssh,
         forward,
-        ...(tun ? { failure: tun.failure, onDestroy: () => tun.destroy() } : {}),
+        onDestroy: () => {
+          // Pooled sockets of the agents would otherwise hold the process open.
+          httpAgent.destroy()
+          httpsAgent.destroy()
+          tun?.destroy()
+        },
+        ...(tun ? { failure: tun.failure } : {}),
       },
     )
   } catch (error) {

@@ -66,12 +66,7 @@ export interface ExchangeSession extends Session {
  */
 export async function exchange(options: ExchangeOptions): Promise<ExchangeSession> {
   const opts = resolveExchangeOptions(options)
-  const ctx = createSetupContext({
-    logger: opts.logger,
-    onEvent: opts.onEvent,
-    signal: opts.signal,
-    cleanupStepMs: opts.timeouts.cleanupStepMs,
-  })
+  const ctx = createSetupContext(opts)
   try {
     const kube = await openKube(ctx, opts.kube, opts.timeouts.kubeRequestMs)
     const first = await ctx.step('target.resolve', () => planTarget(kube, opts, ctx.signal), opts.target.name)

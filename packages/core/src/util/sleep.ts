@@ -9,7 +9,11 @@ import { messageOf } from '../errors.js'
  * Resolves after `ms`, or rejects with `signal.reason` as soon as `signal` aborts. The timer is
  * ref'd unless asked otherwise: a teardown waiting on it must keep the process alive.
  */
-export function sleep(ms: number, signal?: AbortSignal, options: { readonly unref?: boolean } = {}): Promise<void> {
+export function sleep(
+  ms: number,
+  signal?: AbortSignal,
+  options: { readonly unref?: boolean } = {},
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason as Error)

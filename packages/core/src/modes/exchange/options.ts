@@ -1,9 +1,11 @@
-import type { EventHandler } from '../../events.js'
 import { UsageError } from '../../errors.js'
-import type { Kube, KubeOptions } from '../../kube/client.js'
-import { type Logger, noopLogger } from '../../logger.js'
-import { DEFAULTS, type Timeouts, checkTimeouts, definedOnly, resolveLeaseDuration } from '../../options.js'
-import { localOwner } from '../../util/identity.js'
+import {
+  type BaseOptions,
+  DEFAULTS,
+  type ResolvedBaseOptions,
+  type Timeouts,
+  resolveBaseOptions,
+} from '../../options.js'
 
 /** One `--expose` pair: connections to `remote` in the cluster reach `local` on this machine. */
 export interface PortMapping {
@@ -25,8 +27,14 @@ export interface ExchangeTimeouts extends Timeouts {
   readonly recoverWaitMs: number
 }
 
+const EXCHANGE_TIMEOUTS: ExchangeTimeouts = Object.freeze({
+  ...DEFAULTS.timeouts,
+  endpointsMs: 60_000,
+  recoverWaitMs: 120_000,
+})
+
 /** Options of {@link exchange}. */
-export interface ExchangeOptions {
+export interface ExchangeOptions extends BaseOptions<ExchangeTimeouts> {
   /** `web`, `svc/web`, `service/web`, `deploy/web`, `deployment/web`, `sts/web`, `statefulset/web`. */
   readonly target: string
   /** `local:remote[,local:remote…]` (a bare port means the same on both sides), or the pairs. */
@@ -39,33 +47,14 @@ export interface ExchangeOptions {
   readonly mode?: 'selector' | 'scale'
   /** Where inbound connections are carried on this machine. Default `127.0.0.1`. */
   readonly localHost?: string
-  readonly kube?: KubeOptions | Kube
-  readonly image?: string
-  /** `user@host` recorded in the lock. Default: this process's user and host name. */
-  readonly owner?: string
-  /** Lease duration; renewed every third of it. Others judge the session dead once it lapses. Default 60. */
-  readonly leaseDurationSeconds?: number
-  readonly timeouts?: Partial<ExchangeTimeouts>
-  /** Aborting during setup unwinds and rejects with the reason; after ready it closes the session. */
-  readonly signal?: AbortSignal
-  readonly logger?: Logger
-  readonly onEvent?: EventHandler
 }
 
 /** {@link ExchangeOptions} checked and with defaults filled in. */
-export interface ResolvedExchangeOptions {
+export interface ResolvedExchangeOptions extends ResolvedBaseOptions<ExchangeTimeouts> {
   readonly target: ExchangeTarget
   readonly expose: readonly PortMapping[]
   readonly mode: 'selector' | 'scale'
   readonly localHost: string
-  readonly kube: KubeOptions | Kube
-  readonly image: string
-  readonly owner: string
-  readonly leaseDurationSeconds: number
-  readonly timeouts: ExchangeTimeouts
-  readonly signal: AbortSignal | undefined
-  readonly logger: Logger
-  readonly onEvent: EventHandler
 }
 
 /**
@@ -79,35 +68,14 @@ export function resolveExchangeOptions(options: ExchangeOptions): Readonly<Resol
       suggestions: ['Use --mode selector (switch the Service) or --mode scale (scale the workload to 0).'],
     })
   }
-  const image = options.image ?? DEFAULTS.image
-  if (image.trim() === '' || /\s/.test(image)) {
-    throw new UsageError(`Invalid image "${image}"`, {
-      suggestions: ['Pass an image reference like repo/name:tag.'],
-    })
-  }
-  const timeouts: ExchangeTimeouts = {
-    ...DEFAULTS.timeouts,
-    endpointsMs: 60_000,
-    recoverWaitMs: 120_000,
-    ...definedOnly(options.timeouts ?? {}),
-  }
-  checkTimeouts(timeouts)
-  const leaseDurationSeconds = resolveLeaseDuration(options.leaseDurationSeconds)
   return Object.freeze({
+    ...resolveBaseOptions(options, EXCHANGE_TIMEOUTS),
     target: parseTarget(options.target),
     expose: Object.freeze(
       typeof options.expose === 'string' ? parseExpose(options.expose) : checkPairs(options.expose),
     ),
     mode,
     localHost: options.localHost ?? '127.0.0.1',
-    kube: options.kube ?? {},
-    image,
-    owner: options.owner ?? localOwner(),
-    leaseDurationSeconds,
-    timeouts: Object.freeze(timeouts),
-    signal: options.signal,
-    logger: options.logger ?? noopLogger,
-    onEvent: options.onEvent ?? (() => undefined),
   })
 }
 

@@ -7,17 +7,15 @@ import { randomBytes } from 'node:crypto'
 
 import { CleanupStack } from '../../util/cleanup-stack.js'
 import { isKtxError, messageOf } from '../../errors.js'
-import type { EventHandler, SessionEvent, StepId } from '../../events.js'
+import type { SessionEvent, StepId } from '../../events.js'
 import type { Logger } from '../../logger.js'
+import type { ResolvedBaseOptions } from '../../options.js'
 
-/** What {@link createSetupContext} needs from resolved options. */
-export interface SetupInput {
-  readonly logger: Logger
-  readonly onEvent: EventHandler
-  /** The caller's signal: aborting it during setup unwinds and rejects with its reason. */
-  readonly signal: AbortSignal | undefined
-  readonly cleanupStepMs: number
-}
+/**
+ * What {@link createSetupContext} needs of a verb's resolved options. The caller's signal: aborting
+ * it during setup unwinds and rejects with its reason.
+ */
+export type SetupInput = Pick<ResolvedBaseOptions, 'logger' | 'onEvent' | 'signal' | 'timeouts'>
 
 /** The state of one session while it is being built. */
 export interface SetupContext {
@@ -56,7 +54,7 @@ export function createSetupContext(input: SetupInput): SetupContext {
   }
   const internal = new AbortController()
   const stack = new CleanupStack({
-    stepTimeoutMs: input.cleanupStepMs,
+    stepTimeoutMs: input.timeouts.cleanupStepMs,
     onStep: (name) => {
       emit({ type: 'cleanup.step', name })
     },

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 
-import { isKtxError } from './errors.js'
-import { DEFAULTS, parsePort, resolveConnectOptions } from './options.js'
+import { isKtxError } from '../../errors.js'
+import { DEFAULTS, parsePort } from '../../options.js'
+import { resolveConnectOptions } from './options.js'
 
 describe('resolveConnectOptions', () => {
   it('fills defaults and freezes the result', () => {

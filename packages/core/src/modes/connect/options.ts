@@ -1,0 +1,87 @@
+/** Options of `connect()`: the SOCKS5/HTTP proxies and, in TUN mode, the device, routes and DNS. */
+import { UsageError } from '../../errors.js'
+import type { Host } from '../../host/host.js'
+import {
+  type BaseOptions,
+  DEFAULTS,
+  type ListenOptions,
+  type ResolvedBaseOptions,
+  parsePort,
+  resolveBaseOptions,
+} from '../../options.js'
+import {
+  type DnsOptions,
+  type ResolvedDnsOptions,
+  type ResolvedTunOptions,
+  type TunOptions,
+  resolveDnsOptions,
+  resolveTunOptions,
+} from '../tun/options.js'
+
+/** Options of {@link connect}. */
+export interface ConnectOptions extends BaseOptions {
+  /**
+   * `socks` (default here; no root): a SOCKS5 and an HTTP proxy on this machine, DNS resolved in
+   * the cluster. `tun` (root): the same plus a TUN device, routes and local DNS, so every program
+   * reaches the cluster.
+   */
+  readonly mode?: 'socks' | 'tun'
+  /** TUN mode: device, tun2socks binary, include/exclude ranges. */
+  readonly tun?: TunOptions
+  /** TUN mode: how names resolve. */
+  readonly dns?: DnsOptions
+  /** ktx's state directory (the host journal, `bin/`). Default `~/.ktx`. */
+  readonly stateDir?: string
+  /** This machine (injected by tests). Default: the real one. */
+  readonly host?: Host
+  /** The SOCKS5 listener. Default `127.0.0.1:0`. */
+  readonly socks?: ListenOptions
+  /** The HTTP proxy listener. Default `127.0.0.1:0`. */
+  readonly http?: ListenOptions
+}
+
+/** {@link ConnectOptions} with defaults filled in and values checked. */
+export interface ResolvedConnectOptions extends ResolvedBaseOptions {
+  readonly mode: 'socks' | 'tun'
+  readonly tun: ResolvedTunOptions
+  readonly dns: ResolvedDnsOptions
+  readonly stateDir: string | undefined
+  readonly host: Host | undefined
+  readonly socks: Required<ListenOptions>
+  readonly http: Required<ListenOptions>
+}
+
+/**
+ * Validates and fills defaults. Pure apart from reading the local user/host name for `owner`.
+ * @throws UsageError (`KTX_OPTION_INVALID`) naming the bad option.
+ */
+export function resolveConnectOptions(options: ConnectOptions = {}): Readonly<ResolvedConnectOptions> {
+  const mode = options.mode ?? 'socks'
+  if ((mode as string) !== 'socks' && (mode as string) !== 'tun') {
+    throw new UsageError(`Unsupported connect mode "${mode as string}"`, {
+      suggestions: [
+        'Use mode "tun" (root; every program reaches the cluster) or "socks" (no root; proxies).',
+      ],
+    })
+  }
+  return Object.freeze({
+    ...resolveBaseOptions(options, DEFAULTS.timeouts),
+    mode,
+    tun: resolveTunOptions(options.tun),
+    dns: resolveDnsOptions(options.dns),
+    stateDir: options.stateDir,
+    host: options.host,
+    socks: resolveListen('socks', options.socks, DEFAULTS.socksPort),
+    http: resolveListen('http', options.http, DEFAULTS.httpPort),
+  })
+}
+
+function resolveListen(
+  name: string,
+  listen: ListenOptions | undefined,
+  port: number,
+): Required<ListenOptions> {
+  const host = listen?.host ?? DEFAULTS.listenHost
+  if (host.trim() === '') throw new UsageError(`${name}.host must not be empty`)
+  return Object.freeze({ host, port: parsePort(`${name}.port`, listen?.port ?? port) })
+}
