@@ -96,8 +96,10 @@ export async function waitPodReady(kube: Kube, options: WaitPodReadyOptions): Pr
         },
       ),
   })
-  // done() holds only with a pod in hand.
-  return latest!
+  // done() held, so there is a pod; the check is for the type checker.
+  if (latest === undefined)
+    throw new KubeApiError('KTX_SHADOW_FAILED', `Shadow pod ${namespace}/${name} vanished`)
+  return latest
 }
 
 /**
