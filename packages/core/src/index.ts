@@ -9,13 +9,13 @@ export {
   type ExchangeOptions,
   type ExchangeTarget,
   type ExchangeTimeouts,
-  type PortMapping,
   type ResolvedExchangeOptions,
-  parseExpose,
   parseTarget,
   resolveExchangeOptions,
 } from './modes/exchange/options.js'
-export { type RecoverOptions, type RecoverReport, recover } from './modes/recover.js'
+export { type PortMapping, parseExpose } from './modes/shared/expose.js'
+export { type RecoverOptions, recover } from './modes/recover.js'
+export type { RecoverReport } from './modes/shared/recover-service.js'
 export { type CleanClusterOptions, type CleanClusterReport, cleanCluster } from './modes/clean/cluster.js'
 export {
   type BaseOptions,

@@ -21,23 +21,23 @@
 import { AGENT_HEALTH_PORT, AGENT_SSH_PORT, EXCHANGE_LABEL } from '../contract.js'
 import { describeWorkload } from '../kube/workload.js'
 import type { Session } from '../session.js'
-import { type ReverseForward, startReverseForward } from '../tunnel/reverse.js'
 import type { SshConnection } from '../tunnel/ssh.js'
 import { acquireTarget, lockRecordFor, planTarget } from './exchange/acquire.js'
-import { probeLocalPort } from './exchange/local-probe.js'
-import {
-  type ExchangeOptions,
-  type PortMapping,
-  type ResolvedExchangeOptions,
-  resolveExchangeOptions,
-} from './exchange/options.js'
+import { type ExchangeOptions, resolveExchangeOptions } from './exchange/options.js'
+import type { PortMapping } from './shared/expose.js'
 import { describeTarget, targetPortsOf } from './exchange/ports.js'
 import { Arrivals, type RoutingProbe } from './exchange/routing.js'
 import { scaleToShadow, workloadLabelsFor } from './exchange/scale.js'
 import type { ResolvedTarget } from './exchange/target.js'
 import { switchServiceToShadow } from './exchange/selector.js'
+import {
+  checkLocalPorts,
+  describeMapping,
+  freePort,
+  startReverseForwards,
+} from './shared/reverse-forwards.js'
 import { buildSessionHandle } from './shared/session-handle.js'
-import { type SetupContext, createSetupContext } from './shared/setup.js'
+import { createSetupContext } from './shared/setup.js'
 import { openKube, openLease, openShadowTunnel } from './shared/shadow-tunnel.js'
 
 /** A running exchange. Close it (or `await using` it) to give the Service back. */
@@ -70,7 +70,7 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
   try {
     const kube = await openKube(ctx, opts.kube, opts.timeouts.kubeRequestMs)
     const first = await ctx.step('target.resolve', () => planTarget(kube, opts, ctx.signal), opts.target.name)
-    const closedLocalPorts = await warnAboutLocalPorts(ctx, opts)
+    const closedLocalPorts = await checkLocalPorts(ctx, opts)
     const lease = await openLease(ctx, kube, {
       owner: opts.owner,
       durationSeconds: opts.leaseDurationSeconds,
@@ -107,7 +107,7 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
     const arrivals = new Arrivals()
     await ctx.step(
       'reverse.listen',
-      () => startForwards(ctx, opts, ssh, { arrivals, closedLocalPorts }),
+      () => startReverseForwards(ctx, ssh, { ...opts, closedLocalPorts, onArrival: arrivals.record }),
       opts.expose.map(describeMapping).join(', '),
     )
     const probe = routingProbe(target, opts.expose, ssh, arrivals)
@@ -155,26 +155,6 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
   }
 }
 
-// A local port nobody listens on yet is allowed (the developer may start the process later).
-// Returns the closed ones, so the forwards do not warn about them a second time.
-async function warnAboutLocalPorts(ctx: SetupContext, opts: ResolvedExchangeOptions): Promise<Set<number>> {
-  const results = await Promise.all(opts.expose.map((m) => probeLocalPort(opts.localHost, m.local)))
-  const closed = new Set<number>()
-  results.forEach((error, i) => {
-    const mapping = opts.expose[i]
-    if (error === undefined || mapping === undefined) return
-    closed.add(mapping.local)
-    ctx.emit({
-      type: 'local.unreachable',
-      host: opts.localHost,
-      port: mapping.local,
-      remote: mapping.remote,
-      error,
-    })
-  })
-  return closed
-}
-
 // The Service port to probe the cluster's routing through: one whose target is an exposed port.
 function routingProbe(
   target: ResolvedTarget,
@@ -189,51 +169,4 @@ function routingProbe(
     (t) => t.resolved !== undefined && remotes.has(t.resolved),
   )?.port
   return port === undefined ? undefined : { dialer, arrivals, clusterIP, port }
-}
-
-// One reverse forward per pair; a refused local connection is reported once until one succeeds.
-async function startForwards(
-  ctx: SetupContext,
-  opts: ResolvedExchangeOptions,
-  ssh: SshConnection,
-  state: { readonly arrivals: Arrivals; readonly closedLocalPorts: ReadonlySet<number> },
-): Promise<void> {
-  for (const mapping of opts.expose) {
-    let reported = state.closedLocalPorts.has(mapping.local)
-    const forward: ReverseForward = await startReverseForward({
-      ssh,
-      remotePort: mapping.remote,
-      localHost: opts.localHost,
-      localPort: mapping.local,
-      logger: ctx.log,
-      onLocalError: (error) => {
-        if (reported) return
-        reported = true
-        ctx.emit({
-          type: 'local.unreachable',
-          host: opts.localHost,
-          port: mapping.local,
-          remote: mapping.remote,
-          error,
-        })
-      },
-      onLocalConnect: () => {
-        reported = false
-      },
-      onArrival: state.arrivals.record,
-    })
-    ctx.stack.defer(`stop forwarding ${describeMapping(mapping)}`, () => forward.close())
-    ctx.log.debug('Reverse forward listening', { remote: mapping.remote, local: mapping.local })
-  }
-}
-
-// The agent's own ports move out of the way of the ports the Service needs.
-function freePort(preferred: number, taken: readonly number[]): number {
-  let port = preferred
-  while (taken.includes(port)) port += 1
-  return port
-}
-
-function describeMapping(mapping: PortMapping): string {
-  return `pod :${mapping.remote} → localhost:${mapping.local}`
 }

@@ -13,7 +13,7 @@ import { listServices } from '../../kube/service.js'
 import { listWorkloads } from '../../kube/workload.js'
 import { type Logger, noopLogger } from '../../logger.js'
 import { DEFAULTS } from '../../options.js'
-import { recoverService } from '../recover.js'
+import { recoverService } from '../shared/recover-service.js'
 import { deleteSessionObjects } from '../../kube/sessions.js'
 
 /** Options of {@link cleanCluster}. */

@@ -4,7 +4,7 @@
  * the whole resolution runs again on the restored objects; a live holder is a clear conflict that
  * names it. Each lock's release is deferred the moment it is taken.
  */
-import { recoverService } from '../recover.js'
+import { recoverService } from '../shared/recover-service.js'
 import { deleteSessionObjects } from '../../kube/sessions.js'
 import { ConflictError } from '../../errors.js'
 import type { Kube } from '../../kube/client.js'

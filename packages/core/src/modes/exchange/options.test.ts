@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 
 import { isKtxError } from '../../errors.js'
-import { parseExpose, parseTarget, resolveExchangeOptions } from './options.js'
+import { parseExpose } from '../shared/expose.js'
+import { parseTarget, resolveExchangeOptions } from './options.js'
 
 function usageMessage(fn: () => unknown): string {
   try {

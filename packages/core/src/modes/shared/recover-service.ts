@@ -1,0 +1,183 @@
+/**
+ * Puts a Service (and the workload scale mode shrank) back the way it was before a ktx session
+ * changed it, and deletes that session's objects, once the session is gone (after a `kill -9`, a
+ * lost laptop). While the owning session is alive it refuses, naming the owner, unless forced;
+ * forcing first deletes the owner's Lease, which ends that session. Used by the `recover` verb,
+ * by `clean`, and by a verb taking over a Service a dead session left.
+ */
+import { EXCHANGE_LABEL } from '../../contract.js'
+import { ConflictError, type ResourceRef, messageOf } from '../../errors.js'
+import type { Kube } from '../../kube/client.js'
+import { deleteIgnoringMissing } from '../../kube/lease.js'
+import { describeLastAlive } from '../../kube/liveness.js'
+import {
+  type WorkloadRef,
+  readLock,
+  readOriginalReplicas,
+  readOriginalSelector,
+} from '../../kube/redirect-state.js'
+import { pointsAtKtx, restoreService } from '../../kube/service-lock.js'
+import { readService } from '../../kube/service.js'
+import { restoreWorkload } from '../../kube/workload-lock.js'
+import { describeWorkload, listWorkloads, waitWorkloadReady } from '../../kube/workload.js'
+import type { Logger } from '../../logger.js'
+import { type SessionStatus, deleteSessionObjects, sessionStatus } from '../../kube/sessions.js'
+
+/** What {@link recoverService} did. */
+export interface RecoverReport {
+  readonly service: string
+  readonly namespace: string
+  /** `clean`: nothing of ktx was on the Service. */
+  readonly state: 'recovered' | 'clean'
+  /** The sessions whose changes were undone. */
+  readonly sessions: readonly SessionStatus[]
+  /** The selector put back, when ktx had switched it. */
+  readonly selector: Readonly<Record<string, string>> | undefined
+  /** Workloads scaled back, with the replica count restored. */
+  readonly workloads: readonly { readonly ref: WorkloadRef; readonly replicas: number | undefined }[]
+  readonly deleted: readonly ResourceRef[]
+  /** Things ktx could not fix, for the user to look at. */
+  readonly warnings: readonly string[]
+}
+
+/** Options of {@link recoverService}. */
+export interface RecoverServiceOptions {
+  /** Recover even while the owning session is alive (its Lease is deleted first, which ends it). */
+  readonly force: boolean
+  /** Wait this long for a scaled-back workload to be Ready; 0 skips the wait. */
+  readonly waitMs: number
+  readonly logger: Logger
+  readonly signal?: AbortSignal
+}
+
+/**
+ * Recovers one Service in `kube.namespace`.
+ * @throws ConflictError `KTX_SESSION_ALIVE` naming the owner and when it was last alive (unless
+ *   `force`), KubeApiError `KTX_SERVICE_NOT_FOUND`, or API errors.
+ */
+export async function recoverService(
+  kube: Kube,
+  name: string,
+  options: RecoverServiceOptions,
+): Promise<RecoverReport> {
+  const { signal, logger: log } = options
+  const namespace = kube.namespace
+  const service = await readService(kube, name, signal)
+  const annotations = service.metadata?.annotations
+  const lock = readLock(annotations)
+  const original = readOriginalSelector(annotations)
+  const selector = service.spec?.selector
+
+  // Which sessions left something here: the records, and the shadow a switched selector points at.
+  const owners = new Map<string, { owner?: string; lease?: string }>()
+  if (lock.state === 'valid')
+    owners.set(lock.value.session, { owner: lock.value.owner, lease: lock.value.lease })
+  if (original.state === 'valid' && !owners.has(original.value.session))
+    owners.set(original.value.session, {})
+  const pointed = selector?.[EXCHANGE_LABEL]
+  if (pointed !== undefined && !owners.has(pointed)) owners.set(pointed, {})
+  const workloads = new Map<string, WorkloadRef>()
+  if (lock.state === 'valid' && lock.value.workload) {
+    workloads.set(describeWorkload(lock.value.workload), lock.value.workload)
+  }
+  for (const workload of await listWorkloads(kube, signal)) {
+    const replicas = readOriginalReplicas(workload.annotations)
+    if (replicas.state !== 'valid' || replicas.value.service !== name) continue
+    workloads.set(describeWorkload(workload.ref), workload.ref)
+    if (!owners.has(replicas.value.session)) owners.set(replicas.value.session, {})
+  }
+  if (owners.size === 0 && lock.state === 'absent' && original.state === 'absent' && workloads.size === 0) {
+    return {
+      service: name,
+      namespace,
+      state: 'clean',
+      sessions: [],
+      selector: undefined,
+      workloads: [],
+      deleted: [],
+      warnings: [],
+    }
+  }
+
+  const sessions = await Promise.all(
+    [...owners].map(([id, o]) =>
+      sessionStatus(kube, id, { owner: o.owner, lease: o.lease, ...(signal ? { signal } : {}) }),
+    ),
+  )
+  const alive = sessions.filter((s) => s.liveness.alive)
+  if (alive.length > 0 && !options.force) throw stillAlive(name, alive)
+  for (const session of alive) {
+    // Ends the live session: its pods go with the Lease, its tunnel drops and it stops.
+    log.warn('Forcing recovery: deleting the Lease of a live session', { session: session.id })
+    await deleteIgnoringMissing(() =>
+      kube.call(
+        { verb: 'delete', resource: 'leases', namespace, name: session.lease },
+        (o) => kube.coordination.deleteNamespacedLease({ name: session.lease, namespace }, o),
+        signal,
+      ),
+    )
+  }
+
+  const warnings: string[] = []
+  if (lock.state === 'corrupt') warnings.push(`The ${name} lock annotation was unreadable; it was removed.`)
+  await restoreService(kube, name, { session: undefined, release: true }, signal)
+  const after = await readService(kube, name, signal)
+  if (pointsAtKtx(after.spec?.selector)) {
+    warnings.push(
+      `Service ${name} still selects ktx pods and its original selector is unknown; set it again: kubectl edit service -n ${namespace} ${name}`,
+    )
+  }
+
+  const scaled: { ref: WorkloadRef; replicas: number | undefined }[] = []
+  for (const ref of workloads.values()) {
+    const restored = await restoreWorkload(kube, ref, { session: undefined, release: true }, signal)
+    scaled.push({ ref, replicas: restored.replicas })
+    if (restored.replicas === undefined || options.waitMs <= 0) continue
+    try {
+      await waitWorkloadReady(kube, ref, {
+        replicas: restored.replicas,
+        timeoutMs: options.waitMs,
+        ...(signal ? { signal } : {}),
+      })
+    } catch (error) {
+      if (signal?.aborted) throw error
+      warnings.push(
+        `${describeWorkload(ref)} was scaled back to ${restored.replicas} but is not Ready yet: ${messageOf(error)}`,
+      )
+    }
+  }
+
+  const deleted: ResourceRef[] = []
+  for (const session of sessions) deleted.push(...(await deleteSessionObjects(kube, session.id, signal)))
+  log.info('Service recovered', { service: name, sessions: sessions.map((s) => s.id) })
+  return {
+    service: name,
+    namespace,
+    state: 'recovered',
+    sessions,
+    selector: original.state === 'valid' ? original.value.selector : undefined,
+    workloads: scaled,
+    deleted,
+    warnings,
+  }
+}
+
+function stillAlive(service: string, alive: readonly SessionStatus[]): ConflictError {
+  const who = alive
+    .map((s) => `${s.owner ?? 'an unknown owner'} (session ${s.id}, ${describeLastAlive(s.liveness)})`)
+    .join('; ')
+  return new ConflictError(`Service "${service}" is held by a session that is still running: ${who}`, {
+    code: 'KTX_SESSION_ALIVE',
+    suggestions: [
+      'Stop that session (Ctrl+C in its terminal); it puts the Service back itself.',
+      'If its machine is gone, wait until its lease lapses, or take the Service back now with --force.',
+    ],
+    data: {
+      sessions: alive.map((s) => ({
+        id: s.id,
+        owner: s.owner,
+        lastAlive: s.liveness.lastAlive?.toISOString(),
+      })),
+    },
+  })
+}
