@@ -1,6 +1,7 @@
-import { ApiException, KubeConfig, V1MicroTime, type V1Lease, type V1Service } from '@kubernetes/client-node'
+import { ApiException, V1MicroTime, type V1Lease, type V1Service } from '@kubernetes/client-node'
 import { describe, expect, it } from 'vitest'
 
+import { fakeKube } from '../testing/fake-kube.js'
 import type { Kube } from './client.js'
 import { toKubeError } from './errors.js'
 import type { PatchOp } from './json-patch.js'
@@ -66,18 +67,7 @@ class FakeApi {
       readNamespacedLeaseWithHttpInfo: ({ name }: { name: string }) =>
         Promise.resolve({ data: this.leases.get(name) ?? notFound('leases'), headers: {} }),
     }
-    return {
-      config: new KubeConfig(),
-      context: 'fake',
-      namespace: 'ns',
-      server: 'https://fake:6443',
-      core: core as unknown as Kube['core'],
-      coordination: coordination as unknown as Kube['coordination'],
-      apps: {} as Kube['apps'],
-      discovery: {} as Kube['discovery'],
-      requestTimeoutMs: 1_000,
-      call: (_what, fn) => fn({}),
-    }
+    return fakeKube({ core, coordination })
   }
 }
 

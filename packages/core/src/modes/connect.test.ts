@@ -1,13 +1,13 @@
-import { KubeConfig } from '@kubernetes/client-node'
 import { describe, expect, it } from 'vitest'
 
 import { PermissionError, isKtxError } from '../errors.js'
 import type { SessionEvent } from '../events.js'
 import type { Kube } from '../kube/client.js'
+import { fakeKube } from '../testing/fake-kube.js'
 import { connect } from './connect.js'
 
 // A Kube whose API methods record calls; pod creation is refused like an RBAC denial.
-function fakeKube(calls: string[]): Kube {
+function recordingKube(calls: string[]): Kube {
   const coordination = {
     createNamespacedLease: (req: { body: { metadata: { name: string } } }) => {
       calls.push(`create lease ${req.body.metadata.name}`)
@@ -29,18 +29,7 @@ function fakeKube(calls: string[]): Kube {
       )
     },
   }
-  return {
-    config: new KubeConfig(),
-    context: 'fake',
-    namespace: 'ns',
-    server: 'https://fake:6443',
-    core: core as unknown as Kube['core'],
-    coordination: coordination as unknown as Kube['coordination'],
-    apps: {} as Kube['apps'],
-    discovery: {} as Kube['discovery'],
-    requestTimeoutMs: 1_000,
-    call: (_what, fn) => fn({}),
-  }
+  return fakeKube({ core, coordination })
 }
 
 describe('connect() setup failure', () => {
@@ -48,7 +37,7 @@ describe('connect() setup failure', () => {
     const calls: string[] = []
     const events: SessionEvent[] = []
     const error = await connect({
-      kube: fakeKube(calls),
+      kube: recordingKube(calls),
       owner: 't@h',
       onEvent: (e) => events.push(e),
     }).catch((e: unknown) => e)
@@ -66,7 +55,7 @@ describe('connect() setup failure', () => {
   it('rejects with the abort reason and creates nothing when aborted before it starts', async () => {
     const calls: string[] = []
     const reason = new Error('user gave up')
-    const error = await connect({ kube: fakeKube(calls), signal: AbortSignal.abort(reason) }).catch(
+    const error = await connect({ kube: recordingKube(calls), signal: AbortSignal.abort(reason) }).catch(
       (e: unknown) => e,
     )
     expect(error).toBe(reason)

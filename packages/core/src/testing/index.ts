@@ -1,2 +1,3 @@
 /** Test doubles for code built on `@ktx/core`. */
 export { type FakeResponse, RecordingHost } from './recording-host.js'
+export { type FakeApis, fakeKube } from './fake-kube.js'

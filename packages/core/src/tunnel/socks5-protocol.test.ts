@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import {
-  Reply,
-  encodeReply,
-  formatIpv6,
-  parseGreeting,
-  parseRequest,
-  replyForError,
-} from './socks5-protocol.js'
+import { Reply, encodeReply, parseGreeting, parseRequest, replyForError } from './socks5-protocol.js'
 
 const req = (...bytes: number[]) => Buffer.from(bytes)
 
@@ -62,11 +55,14 @@ describe('SOCKS5 parsing', () => {
     expect([...encodeReply(Reply.succeeded)]).toEqual([5, 0, 0, 1, 0, 0, 0, 0, 0, 0])
   })
 
-  it('formats IPv6 the short way', () => {
-    expect(formatIpv6(Buffer.alloc(16))).toBe('::')
-    const loop = Buffer.alloc(16)
-    loop[15] = 1
-    expect(formatIpv6(loop)).toBe('::1')
-    expect(formatIpv6(Buffer.from('20010db8000000010000000000000001', 'hex'))).toBe('2001:db8:0:1::1')
+  it('gives an IPv6 target in its short form', () => {
+    const connectTo = (hex: string) =>
+      parseRequest(Buffer.concat([req(5, 1, 0, 4), Buffer.from(hex, 'hex'), req(0, 80)]))
+    expect(connectTo('00'.repeat(16))).toMatchObject({ kind: 'ok', host: '::', port: 80 })
+    expect(connectTo(`${'00'.repeat(15)}01`)).toMatchObject({ kind: 'ok', host: '::1' })
+    expect(connectTo('20010db8000000010000000000000001')).toMatchObject({
+      kind: 'ok',
+      host: '2001:db8:0:1::1',
+    })
   })
 })

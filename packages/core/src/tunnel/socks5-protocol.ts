@@ -2,6 +2,7 @@
  * SOCKS5 (RFC 1928) message parsing and replies, pure. Only what ktx serves: no authentication,
  * CONNECT, with IPv4, IPv6 or domain-name targets (domain names are passed on unresolved).
  */
+import { formatAddress } from '../net/cidr.js'
 
 export const SOCKS_VERSION = 5
 export const METHOD_NO_AUTH = 0x00
@@ -74,7 +75,7 @@ export function parseRequest(buf: Buffer): Parsed<SocksRequest> {
     }
     case 0x04:
       if (buf.length < 22) return { kind: 'incomplete' }
-      host = formatIpv6(buf.subarray(4, 20))
+      host = formatAddress(6, BigInt(`0x${buf.subarray(4, 20).toString('hex')}`))
       offset = 20
       addressType = 'ipv6'
       break
@@ -112,28 +113,4 @@ export function replyForError(code: string | undefined): ReplyCode {
     default:
       return Reply.generalFailure
   }
-}
-
-/** Shortest text form of a 16-byte IPv6 address (RFC 5952: longest zero run becomes `::`). */
-export function formatIpv6(bytes: Buffer): string {
-  const groups: number[] = []
-  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i))
-  let bestStart = -1
-  let bestLength = 0
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++
-      continue
-    }
-    let j = i
-    while (j < 8 && groups[j] === 0) j++
-    if (j - i > bestLength && j - i > 1) {
-      bestStart = i
-      bestLength = j - i
-    }
-    i = j
-  }
-  const hex = groups.map((g) => g.toString(16))
-  if (bestStart < 0) return hex.join(':')
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`
 }

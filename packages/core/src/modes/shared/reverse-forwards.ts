@@ -27,13 +27,7 @@ export async function checkLocalPorts(ctx: SetupContext, targets: ForwardTargets
     const mapping = targets.expose[i]
     if (error === undefined || mapping === undefined) return
     closed.add(mapping.local)
-    ctx.emit({
-      type: 'local.unreachable',
-      host: targets.localHost,
-      port: mapping.local,
-      remote: mapping.remote,
-      error,
-    })
+    reportUnreachable(ctx, targets.localHost, mapping, error)
   })
   return closed
 }
@@ -62,13 +56,7 @@ export async function startReverseForwards(
       onLocalError: (error) => {
         if (reported) return
         reported = true
-        ctx.emit({
-          type: 'local.unreachable',
-          host: targets.localHost,
-          port: mapping.local,
-          remote: mapping.remote,
-          error,
-        })
+        reportUnreachable(ctx, targets.localHost, mapping, error)
       },
       onLocalConnect: () => {
         reported = false
@@ -78,6 +66,10 @@ export async function startReverseForwards(
     ctx.stack.defer(`stop forwarding ${describeMapping(mapping)}`, () => forward.close())
     ctx.log.debug('Reverse forward listening', { remote: mapping.remote, local: mapping.local })
   }
+}
+
+function reportUnreachable(ctx: SetupContext, host: string, mapping: PortMapping, error: Error): void {
+  ctx.emit({ type: 'local.unreachable', host, port: mapping.local, remote: mapping.remote, error })
 }
 
 /** The agent's own ports move out of the way of the ports the Service needs. */
