@@ -10,7 +10,7 @@
  * refusals (no root, no tun2socks, device name taken) change nothing at all.
  */
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { chownSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -352,7 +352,14 @@ describe('connect() as a library, hosts mode', () => {
 
 describe('refusals change nothing', () => {
   it('without root: a clear error naming root and socks mode (exit 4)', async () => {
+    // The user's own home and a kubeconfig it can read, as a real non-root user would have: the
+    // refusal must be about root, not about files root made.
+    const nobody = 65534
     const home = newHome()
+    const kubeconfig = join(home, 'kubeconfig')
+    copyFileSync(env.KUBECONFIG_LAPTOP, kubeconfig)
+    chownSync(kubeconfig, nobody, nobody)
+    chownSync(home, nobody, nobody)
     const result = await new Promise<ProcessResult>((resolve) => {
       execFile(
         'ip',
@@ -361,8 +368,8 @@ describe('refusals change nothing', () => {
           'exec',
           env.LAPTOP_NETNS,
           'setpriv',
-          '--reuid=65534',
-          '--regid=65534',
+          `--reuid=${String(nobody)}`,
+          `--regid=${String(nobody)}`,
           '--clear-groups',
           process.execPath,
           KTX_BIN,
@@ -372,7 +379,7 @@ describe('refusals change nothing', () => {
           env: {
             ...process.env,
             HOME: home,
-            KUBECONFIG: env.KUBECONFIG_LAPTOP,
+            KUBECONFIG: kubeconfig,
             KTX_TUN2SOCKS: env.TUN2SOCKS,
           },
         },
@@ -388,6 +395,7 @@ describe('refusals change nothing', () => {
     })
     expect(result.stderr).toContain('Error (KTX_TUN_REQUIRES_ELEVATION): TUN mode needs root')
     expect(result.stderr).toContain('--mode socks')
+    expect(result.stderr).not.toContain('EACCES')
     expect(result.code).toBe(4)
     expect(await laptopState()).toBe(before)
     expect(await ktxLeftovers(env, ns.name)).toEqual([])

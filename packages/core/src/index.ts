@@ -62,7 +62,7 @@ export {
 export type { KubeOptions } from './kube/kubeconfig.js'
 export { MANAGED_SELECTOR } from './contract.js'
 export type { TunInfo } from './modes/tun/layer.js'
-export { type RoutePlanReport, planConnectRoutes } from './modes/tun/prepare.js'
+export { type RoutePlanReport, planConnectRoutes } from './modes/connect/dry-run.js'
 export {
   type DnsMode,
   type DnsOptions,

@@ -28,10 +28,6 @@ export {
   searchDomains,
 } from './resolver.js'
 export { type DnsServer, type DnsServerOptions, startDnsServer } from './server.js'
-export {
-  type ResolverSetupOptions,
-  type SystemResolver,
-  type SystemResolverPlan,
-  openSystemResolver,
-} from './system/index.js'
+export { openSystemResolver } from './system/index.js'
+export type { ResolverSetupOptions, SystemResolver, SystemResolverPlan } from './system/types.js'
 export { Packet, type Question, RCODE, buildQuery, frame, FrameReader } from './wire.js'

@@ -9,8 +9,8 @@
  * (and wait until it is gone), delete the Lease. If any setup step fails, everything already made
  * is removed before the error is thrown.
  *
- * `mode: 'tun'` adds one step before the lease (`tun/prepare.ts`: root, tun2socks and device
- * checks, the host journal, the route plan; conflicts stop there) and one after the proxies listen
+ * `mode: 'tun'` adds a check before the kubeconfig (`tun/prepare.ts`: root, tun2socks, device
+ * name), one step before the lease (the host journal, the route plan; conflicts stop there) and one after the proxies listen
  * (`tun/layer.ts`: the TUN device, tun2socks, routes and DNS, probed).
  */
 import type { Agent as HttpAgent } from 'node:http'
@@ -29,7 +29,7 @@ import { buildSessionHandle } from './shared/session-handle.js'
 import { createSetupContext } from './shared/setup.js'
 import { openKube, openLease, openShadowTunnel } from './shared/shadow-tunnel.js'
 import { type TunInfo, type TunLayer, startTun } from './tun/layer.js'
-import { prepareTun } from './tun/prepare.js'
+import { checkTunHost, prepareTun } from './tun/prepare.js'
 
 /** A ready `connect` session. Close it (or `await using` it) to remove everything it made. */
 export interface ConnectSession extends Session {
@@ -66,18 +66,16 @@ export async function connect(options: ConnectOptions = {}): Promise<ConnectSess
   const ctx = createSetupContext(opts)
   const { stack, step } = ctx
   try {
+    const tunHost =
+      opts.mode === 'tun'
+        ? { host: opts.host ?? realHost(), stateDir: opts.stateDir ?? defaultStateDir(), tun: opts.tun }
+        : undefined
+    const preflight = tunHost ? await checkTunHost(ctx, tunHost) : undefined
     const kube = await openKube(ctx, opts.kube, opts.timeouts.kubeRequestMs)
     const namespace = kube.namespace
     ctx.log.info('Connecting', { context: kube.context, namespace, server: kube.server })
     const tunPrepared =
-      opts.mode === 'tun'
-        ? await prepareTun(ctx, {
-            host: opts.host ?? realHost(),
-            stateDir: opts.stateDir ?? defaultStateDir(),
-            kube,
-            tun: opts.tun,
-          })
-        : undefined
+      tunHost && preflight ? await prepareTun(ctx, preflight, { ...tunHost, kube }) : undefined
     const lease = await openLease(ctx, kube, {
       owner: opts.owner,
       durationSeconds: opts.leaseDurationSeconds,

@@ -25,13 +25,9 @@ export {
   cidrsFromSample,
   planRoutes,
 } from './route-plan.js'
-export {
-  type HostChange,
-  type LinkState,
-  type LocalAddress,
-  type RouteTable,
-  openRouteTable,
-} from './routes/index.js'
+export type { HostChange } from '../host/change.js'
+export { openRouteTable } from './routes/index.js'
+export type { LinkState, LocalAddress, RouteTable } from './routes/types.js'
 export {
   TUN2SOCKS_MIN_VERSION,
   TUN2SOCKS_VERSION,

@@ -8,7 +8,7 @@ import { HostError } from '../../errors.js'
 import type { HostChange } from '../../host/change.js'
 import type { Host } from '../../host/host.js'
 import { parseResolvConf } from './linux.js'
-import type { SystemResolver } from './index.js'
+import type { SystemResolver } from './types.js'
 import { generatedMarker } from './marker.js'
 
 const RESOLVER_DIR = '/etc/resolver'

@@ -13,7 +13,7 @@ import type { HostChange } from '../../host/change.js'
 import type { Host } from '../../host/host.js'
 import { parseCidr } from '../../net/cidr.js'
 import type { ServerAddress } from '../transport.js'
-import type { ResolverSetupOptions, SystemResolver, SystemResolverPlan } from './index.js'
+import type { ResolverSetupOptions, SystemResolver, SystemResolverPlan } from './types.js'
 import { generatedMarker } from './marker.js'
 
 export const RESOLV_CONF = '/etc/resolv.conf'

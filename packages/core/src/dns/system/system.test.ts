@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { runUndo } from '../../host/undo.js'
 import { formatCidr } from '../../net/cidr.js'
 import { RecordingHost } from '../../testing/recording-host.js'
-import { type ResolverSetupOptions, openSystemResolver } from './index.js'
+import { openSystemResolver } from './index.js'
+import type { ResolverSetupOptions } from './types.js'
 import { parseResolvConf, renderResolvConf } from './linux.js'
 
 const options: ResolverSetupOptions = {

@@ -5,7 +5,7 @@
  * and by the recorded original list. Designed and unit-tested only.
  */
 import type { Host } from '../../host/host.js'
-import type { SystemResolver } from './index.js'
+import type { SystemResolver } from './types.js'
 
 const ps = (script: string): string[] => ['powershell', '-NoProfile', '-NonInteractive', '-Command', script]
 const quote = (value: string): string => `'${value.replace(/'/g, "''")}'`

@@ -19,7 +19,7 @@ import type { Kube } from '../../kube/client.js'
 import type { ClusterNetwork } from '../../kube/cluster-network.js'
 import { listServiceAddresses, watchServiceAddresses } from '../../kube/service-addresses.js'
 import type { Cidr } from '../../net/cidr.js'
-import type { RouteTable } from '../../net/routes/index.js'
+import type { RouteTable } from '../../net/routes/types.js'
 import { socks5Connect } from '../../tunnel/socks-client.js'
 import type { DnsMode, ResolvedDnsOptions } from './options.js'
 

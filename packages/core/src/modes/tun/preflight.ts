@@ -4,7 +4,8 @@
  */
 import { HostError, PermissionError, isKtxError } from '../../errors.js'
 import type { Host } from '../../host/host.js'
-import { type RouteTable, openRouteTable } from '../../net/routes/index.js'
+import { openRouteTable } from '../../net/routes/index.js'
+import type { RouteTable } from '../../net/routes/types.js'
 import { type Tun2socksBinary, findTun2socks } from '../../net/tun/binary.js'
 import { type ResolvedTunOptions, defaultDeviceName } from './options.js'
 

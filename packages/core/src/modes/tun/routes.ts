@@ -8,7 +8,7 @@ import type { Kube } from '../../kube/client.js'
 import { type ClusterNetwork, discoverClusterNetwork } from '../../kube/cluster-network.js'
 import { formatCidr } from '../../net/cidr.js'
 import { type ExcludedCidr, type RoutePlan, planRoutes } from '../../net/route-plan.js'
-import type { RouteTable } from '../../net/routes/index.js'
+import type { RouteTable } from '../../net/routes/types.js'
 import type { ResolvedTunOptions } from './options.js'
 
 /** The discovered network and the plan made from it. */

@@ -6,7 +6,8 @@
 import type { Host } from '../../host/host.js'
 import { type Cidr, cidrOf, formatAddress, formatCidr, parseAddress, tryParseCidr } from '../cidr.js'
 import type { ExistingRoute } from '../route-plan.js'
-import type { HostChange, LocalAddress, RouteTable } from './index.js'
+import type { HostChange } from '../../host/change.js'
+import type { LocalAddress, RouteTable } from './types.js'
 
 const GONE = ['not in table', 'does not exist', "Can't assign requested address"]
 

@@ -8,7 +8,8 @@ import { tail } from '../../exec/run.js'
 import type { Host } from '../../host/host.js'
 import { type Cidr, cidrOf, formatCidr, parseAddress, tryParseCidr } from '../cidr.js'
 import type { ExistingRoute } from '../route-plan.js'
-import type { HostChange, LinkState, LocalAddress, RouteTable } from './index.js'
+import type { HostChange } from '../../host/change.js'
+import type { LinkState, LocalAddress, RouteTable } from './types.js'
 
 // iproute2's words for "that is already gone", in undo steps.
 const GONE = ['Cannot find device', 'does not exist', 'No such process', 'Cannot assign requested address']

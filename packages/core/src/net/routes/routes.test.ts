@@ -12,7 +12,8 @@ import { RecordingHost } from '../../testing/recording-host.js'
 import { formatCidr, parseCidr } from '../cidr.js'
 import type { ExistingRoute } from '../route-plan.js'
 import { parseIfconfig, parseNetstat } from './darwin.js'
-import { type LocalAddress, openRouteTable } from './index.js'
+import { openRouteTable } from './index.js'
+import type { LocalAddress } from './types.js'
 import { parseAddresses as parsePsAddresses, parseRoutes as parsePsRoutes } from './windows.js'
 
 const routes = (list: ExistingRoute[]) =>

@@ -12,7 +12,7 @@ import {
 } from '../../exec/run.js'
 import type { Logger } from '../../logger.js'
 import { sleep } from '../../util/sleep.js'
-import type { RouteTable } from '../routes/index.js'
+import type { RouteTable } from '../routes/types.js'
 import type { Tun2socksBinary } from './binary.js'
 
 /** Options of {@link startTun2socks}. */
