@@ -67,91 +67,10 @@ interface Stream {
  */
 export function createStreamTransport(options: StreamTransportOptions): DnsTransport {
   const timeoutMs = options.timeoutMs ?? 5_000
-  const idleMs = options.idleMs ?? 10_000
   const closed = new AbortController()
-  let active: Stream | undefined
-  let opening: Promise<Stream> | undefined
-
-  const open = (): Promise<Stream> => {
-    if (active) return Promise.resolve(active)
-    opening ??= options.connect(closed.signal).then(
-      (socket) => {
-        const state: Stream = { socket, pending: new Map(), idleTimer: undefined }
-        const reader = new FrameReader()
-        const lost = (why: string): void => {
-          if (active === state) active = undefined
-          clearTimeout(state.idleTimer)
-          for (const p of state.pending.values()) p.reject(new DnsTransportError(why, 'ECONNLOST'))
-          state.pending.clear()
-        }
-        socket.on('data', (chunk: Buffer) => {
-          for (const message of reader.push(chunk)) {
-            let packet: Packet
-            try {
-              packet = Packet.parse(message)
-            } catch (error) {
-              options.logger.debug('Unparsable DNS answer on stream', { error: messageOf(error) })
-              continue
-            }
-            state.pending.get(packet.header.id)?.resolve(packet)
-          }
-        })
-        socket.on('error', (error) => {
-          lost(`DNS stream failed: ${error.message}`)
-        })
-        socket.on('close', () => {
-          lost('DNS stream closed')
-        })
-        opening = undefined
-        if (closed.signal.aborted) socket.destroy()
-        active = state
-        return state
-      },
-      (error: unknown) => {
-        opening = undefined
-        throw error
-      },
-    )
-    return opening
-  }
-
-  const armIdle = (state: Stream): void => {
-    clearTimeout(state.idleTimer)
-    if (state.pending.size > 0) return
-    state.idleTimer = setTimeout(() => {
-      if (state.pending.size === 0) state.socket.end()
-    }, idleMs)
-    state.idleTimer.unref()
-  }
-
-  const once = async (question: Question, signal: AbortSignal): Promise<Packet> => {
-    const state = await open()
-    clearTimeout(state.idleTimer)
-    const id = freeId(state.pending)
-    return new Promise<Packet>((resolve, reject) => {
-      const done = (): void => {
-        state.pending.delete(id)
-        signal.removeEventListener('abort', onAbort)
-        armIdle(state)
-      }
-      const onAbort = (): void => {
-        done()
-        reject(signal.reason as Error)
-      }
-      signal.addEventListener('abort', onAbort, { once: true })
-      state.pending.set(id, {
-        resolve: (packet) => {
-          done()
-          resolve(packet)
-        },
-        reject: (error) => {
-          done()
-          reject(error)
-        },
-      })
-      state.socket.write(frame(buildQuery(id, question)))
-    })
-  }
+  const slot = new StreamSlot(options, closed.signal)
+  const ask = async (question: Question, deadline: AbortSignal): Promise<Packet> =>
+    slot.ask(await slot.open(), question, deadline)
 
   return {
     async query(question, signal) {
@@ -163,11 +82,11 @@ export function createStreamTransport(options: StreamTransportOptions): DnsTrans
       ])
       try {
         try {
-          return await once(question, deadline)
+          return await ask(question, deadline)
         } catch (error) {
           // A stream the server closed while idle, or that broke: one more try on a new one.
           if (error instanceof DnsTransportError && error.reason === 'ECONNLOST' && !deadline.aborted) {
-            return await once(question, deadline)
+            return await ask(question, deadline)
           }
           throw error
         }
@@ -181,9 +100,116 @@ export function createStreamTransport(options: StreamTransportOptions): DnsTrans
     },
     async close() {
       closed.abort(new DnsTransportError('DNS exchange closed', 'ECONNLOST'))
-      await opening?.catch(() => undefined)
-      active?.socket.destroy()
+      await slot.close()
     },
+  }
+}
+
+// The one reusable stream: opened on demand (concurrent callers share one attempt), dropped when
+// it breaks, ended after `idleMs` without a query in flight.
+class StreamSlot {
+  private active: Stream | undefined
+  private opening: Promise<Stream> | undefined
+  private readonly idleMs: number
+
+  constructor(
+    private readonly options: StreamTransportOptions,
+    private readonly closed: AbortSignal,
+  ) {
+    this.idleMs = options.idleMs ?? 10_000
+  }
+
+  open(): Promise<Stream> {
+    if (this.active) return Promise.resolve(this.active)
+    this.opening ??= this.options.connect(this.closed).then(
+      (socket) => {
+        this.opening = undefined
+        const stream = this.adopt(socket)
+        if (this.closed.aborted) socket.destroy()
+        this.active = stream
+        return stream
+      },
+      (error: unknown) => {
+        this.opening = undefined
+        throw error
+      },
+    )
+    return this.opening
+  }
+
+  /** Sends `question` on `stream` and settles with its answer, the stream's loss or `signal`. */
+  ask(stream: Stream, question: Question, signal: AbortSignal): Promise<Packet> {
+    clearTimeout(stream.idleTimer)
+    const id = freeId(stream.pending)
+    return new Promise<Packet>((resolve, reject) => {
+      const done = (): void => {
+        stream.pending.delete(id)
+        signal.removeEventListener('abort', onAbort)
+        this.armIdle(stream)
+      }
+      const onAbort = (): void => {
+        done()
+        reject(signal.reason as Error)
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      stream.pending.set(id, {
+        resolve: (packet) => {
+          done()
+          resolve(packet)
+        },
+        reject: (error) => {
+          done()
+          reject(error)
+        },
+      })
+      stream.socket.write(frame(buildQuery(id, question)))
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.opening?.catch(() => undefined)
+    this.active?.socket.destroy()
+  }
+
+  private adopt(socket: Duplex): Stream {
+    const stream: Stream = { socket, pending: new Map(), idleTimer: undefined }
+    const reader = new FrameReader()
+    const lost = (why: string): void => {
+      if (this.active === stream) this.active = undefined
+      clearTimeout(stream.idleTimer)
+      for (const p of stream.pending.values()) p.reject(new DnsTransportError(why, 'ECONNLOST'))
+      stream.pending.clear()
+    }
+    socket.on('data', (chunk: Buffer) => {
+      for (const message of reader.push(chunk)) this.deliver(stream, message)
+    })
+    socket.on('error', (error) => {
+      lost(`DNS stream failed: ${error.message}`)
+    })
+    socket.on('close', () => {
+      lost('DNS stream closed')
+    })
+    return stream
+  }
+
+  private deliver(stream: Stream, message: Buffer): void {
+    let packet: Packet
+    try {
+      packet = Packet.parse(message)
+    } catch (error) {
+      this.options.logger.debug('Unparsable DNS answer on stream', { error: messageOf(error) })
+      return
+    }
+    stream.pending.get(packet.header.id)?.resolve(packet)
+  }
+
+  private armIdle(stream: Stream): void {
+    clearTimeout(stream.idleTimer)
+    if (stream.pending.size > 0) return
+    stream.idleTimer = setTimeout(() => {
+      if (stream.pending.size === 0) stream.socket.end()
+    }, this.idleMs)
+    stream.idleTimer.unref()
   }
 }
 

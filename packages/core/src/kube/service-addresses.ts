@@ -8,9 +8,8 @@ import { DiscoveryV1Api } from '@kubernetes/client-node'
 import { messageOf } from '../errors.js'
 import type { ServiceAddress } from '../dns/hosts-file.js'
 import type { Logger } from '../logger.js'
-import { backoff, sleep } from '../util/sleep.js'
 import type { Kube } from './client.js'
-import { type WatchObjectsOptions, watchObjects } from './watch.js'
+import { type WatchObjectsOptions, keepWatching } from './watch.js'
 
 /** Lists the Services of `namespaces` with their addresses. */
 export async function listServiceAddresses(
@@ -80,7 +79,6 @@ export function watchServiceAddresses(
   const stop = new AbortController()
   const signal = AbortSignal.any([stop.signal, ...(options.signal ? [options.signal] : [])])
   const log = options.logger.child({ component: 'service-watch' })
-  const isStopped = (): boolean => signal.aborted
   let timer: NodeJS.Timeout | undefined
   const changed = (): void => {
     clearTimeout(timer)
@@ -93,30 +91,22 @@ export function watchServiceAddresses(
   }
   for (const namespace of namespaces) {
     for (const watch of collectionsOf(kube, namespace)) {
-      void (async () => {
-        let delays = backoff(1_000, 30_000)
-        while (!signal.aborted) {
-          try {
-            await watchObjects(kube, {
-              ...watch,
-              signal,
-              // A (re-)list may stand for changes the watch never reported.
-              onSynced: () => {
-                delays = backoff(1_000, 30_000)
-                changed()
-              },
-              onEvent: (type) => {
-                if (type !== 'SYNC') changed()
-              },
-            })
-          } catch (error) {
-            if (isStopped()) break
-            log.debug('Watch ended with an error; restarting', { path: watch.path, error: messageOf(error) })
-            // Back off while the API server is unhappy (1 s, 2 s, … up to 30 s).
-            await sleep(delays.next().value, signal, { unref: true }).catch(() => undefined)
-          }
-        }
-      })()
+      void keepWatching(kube, {
+        ...watch,
+        signal,
+        // A (re-)list may stand for changes the watch never reported.
+        onSynced: changed,
+        onEvent: (type) => {
+          if (type !== 'SYNC') changed()
+        },
+        onError: (error, retryMs) => {
+          log.debug('Watch ended with an error; restarting', {
+            path: watch.path,
+            error: messageOf(error),
+            retryMs,
+          })
+        },
+      })
     }
   }
   signal.addEventListener('abort', () => clearTimeout(timer), { once: true })

@@ -3,6 +3,7 @@ import type { V1Service } from '@kubernetes/client-node'
 import { KubeApiError } from '../errors.js'
 import type { Kube } from './client.js'
 import type { PatchOp } from './json-patch.js'
+import type { WatchObjectsOptions } from './watch.js'
 
 /**
  * Reads a Service.
@@ -10,30 +11,18 @@ import type { PatchOp } from './json-patch.js'
  *   KtxError.
  */
 export async function readService(kube: Kube, name: string, signal?: AbortSignal): Promise<V1Service> {
+  const service = await findService(kube, name, signal)
+  if (service) return service
   const namespace = kube.namespace
-  try {
-    return await kube.call(
-      { verb: 'get', resource: 'services', namespace, name },
-      (o) => kube.core.readNamespacedService({ name, namespace }, o),
-      signal,
-    )
-  } catch (error) {
-    if ((error as { status?: unknown }).status !== 404) throw error
-    const names = (await listServices(kube, signal)).map((s) => s.metadata?.name ?? '')
-    throw new KubeApiError(
-      'KTX_SERVICE_NOT_FOUND',
-      `Service "${name}" not found in namespace "${namespace}"`,
-      {
-        cause: error,
-        status: 404,
-        suggestions: [
-          names.length > 0
-            ? `Services in "${namespace}": ${names.join(', ')}`
-            : `There are no Services in "${namespace}"; pick the namespace with -n.`,
-        ],
-      },
-    )
-  }
+  const names = (await listServices(kube, signal)).map((s) => s.metadata?.name ?? '')
+  throw new KubeApiError('KTX_SERVICE_NOT_FOUND', `Service "${name}" not found in namespace "${namespace}"`, {
+    status: 404,
+    suggestions: [
+      names.length > 0
+        ? `Services in "${namespace}": ${names.join(', ')}`
+        : `There are no Services in "${namespace}"; pick the namespace with -n.`,
+    ],
+  })
 }
 
 /** Reads a Service, or undefined when it does not exist. */
@@ -79,4 +68,24 @@ export function patchService(
     (o) => kube.core.patchNamespacedService({ name, namespace, body: [...ops] }, o),
     signal,
   )
+}
+
+/** The collection holding just Service `name`, for `keepWatching` / `watchObjects`. */
+export function oneServiceCollection(
+  kube: Kube,
+  name: string,
+): Pick<WatchObjectsOptions<V1Service>, 'path' | 'resource' | 'fieldSelector' | 'list'> {
+  const namespace = kube.namespace
+  const fieldSelector = `metadata.name=${name}`
+  return {
+    path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/services`,
+    resource: 'services',
+    fieldSelector,
+    list: (signal) =>
+      kube.call(
+        { verb: 'list', resource: 'services', namespace },
+        (o) => kube.core.listNamespacedService({ namespace, fieldSelector }, o),
+        signal,
+      ),
+  }
 }

@@ -3,6 +3,7 @@ import { Watch } from '@kubernetes/client-node'
 import { KubeApiError, PermissionError } from '../errors.js'
 import type { Kube } from './client.js'
 import { toKubeError } from './errors.js'
+import { backoff, sleep } from '../util/sleep.js'
 
 /** A watch event as ktx uses it; `SYNC` is an object from the (re-)list that starts each round. */
 export type WatchEventType = 'SYNC' | 'ADDED' | 'MODIFIED' | 'DELETED'
@@ -62,6 +63,40 @@ export async function watchObjects<T extends { metadata?: { resourceVersion?: st
       }
     }
     version = await watchRound(kube, options, version)
+  }
+}
+
+/**
+ * {@link watchObjects} for the life of a session: after an error (the API server restarting, a
+ * dropped connection, a 403 that RBAC may yet fix) it reports the error and starts over after a
+ * pause (1 s, doubling to 30 s; back to 1 s once a list succeeds). Resolves when `signal` aborts;
+ * never rejects.
+ */
+export async function keepWatching<T extends { metadata?: { resourceVersion?: string } }>(
+  kube: Kube,
+  options: WatchObjectsOptions<T> & {
+    /** Told of each failed round and how long the pause before the next is. Must not throw. */
+    readonly onError: (error: unknown, retryMs: number) => void
+  },
+): Promise<void> {
+  const { signal } = options
+  const stopped = (): boolean => signal.aborted
+  let delays = backoff(1_000, 30_000)
+  while (!stopped()) {
+    try {
+      await watchObjects(kube, {
+        ...options,
+        onSynced: () => {
+          delays = backoff(1_000, 30_000)
+          options.onSynced?.()
+        },
+      })
+    } catch (error) {
+      if (stopped()) return
+      const retryMs = delays.next().value
+      options.onError(error, retryMs)
+      await sleep(retryMs, signal, { unref: true }).catch(() => undefined)
+    }
   }
 }
 

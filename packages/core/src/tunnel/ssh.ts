@@ -56,68 +56,74 @@ export interface SshConnection extends Dialer, AsyncDisposable {
  * a pod this session created, and the agent's host key is ephemeral.
  * @throws TunnelError `KTX_SSH_HANDSHAKE` (auth refused, timeout, transport failure) or `signal.reason`.
  */
-export function openSsh(options: OpenSshOptions): Promise<SshConnection> {
-  const { sock, logger } = options
-  const log = logger.child({ component: 'ssh' })
+export async function openSsh(options: OpenSshOptions): Promise<SshConnection> {
   const client = new Client()
-  const reverseHandlers = new Map<string, ReverseConnectionHandler>()
+  const lifecycle = trackLifecycle(client, options.logger.child({ component: 'ssh' }))
+  const reverse = routeReverseConnections(client)
+  const connection = connectionOver(client, options.sock, lifecycle, reverse)
+  await handshake(client, options, connection)
+  return connection
+}
+
+interface Lifecycle {
+  readonly ended: Promise<Error | undefined>
+  /** The transport is gone: new channels would never be answered. */
+  readonly isClosed: () => boolean
+  /** What follows is our own doing: `ended` settles with `undefined`. */
+  readonly markClosing: () => void
+}
+
+// `ended` settles once, on 'close': with the last error seen unless we closed it ourselves.
+function trackLifecycle(client: Client, log: Logger): Lifecycle {
   let closing = false
+  let closed = false
+  let lastError: Error | undefined
   let resolveEnded: (error: Error | undefined) => void = () => undefined
   const ended = new Promise<Error | undefined>((resolve) => (resolveEnded = resolve))
-  let lastError: Error | undefined
-
   client.on('error', (error) => {
     lastError = error
     log.debug('SSH error', { error: error.message })
   })
-  let closed = false
   client.on('close', () => {
     closed = true
-    resolveEnded(
-      closing
-        ? undefined
-        : new TunnelError(
-            'KTX_SSH_LOST',
-            `SSH connection to the shadow pod closed${lastError ? `: ${lastError.message}` : ''}`,
-            {
-              cause: lastError,
-              suggestions: ['The shadow pod or the port-forward went away; run the command again.'],
-            },
-          ),
-    )
+    resolveEnded(closing ? undefined : lostError(lastError))
   })
+  return { ended, isClosed: () => closed, markClosing: () => (closing = true) }
+}
+
+function lostError(lastError: Error | undefined): TunnelError {
+  return new TunnelError(
+    'KTX_SSH_LOST',
+    `SSH connection to the shadow pod closed${lastError ? `: ${lastError.message}` : ''}`,
+    {
+      cause: lastError,
+      suggestions: ['The shadow pod or the port-forward went away; run the command again.'],
+    },
+  )
+}
+
+// Remote listeners by `address:port`, with `*:port` for agents that report another bind address.
+type ReverseRoutes = Map<string, ReverseConnectionHandler>
+
+function routeReverseConnections(client: Client): ReverseRoutes {
+  const routes: ReverseRoutes = new Map()
   client.on('tcp connection', (details, accept, reject) => {
-    const handler =
-      reverseHandlers.get(`${details.destIP}:${details.destPort}`) ??
-      reverseHandlers.get(`*:${details.destPort}`)
+    const handler = routes.get(`${details.destIP}:${details.destPort}`) ?? routes.get(`*:${details.destPort}`)
     if (handler) handler(details, accept, reject)
     else reject()
   })
+  return routes
+}
 
+function connectionOver(
+  client: Client,
+  sock: Duplex,
+  lifecycle: Lifecycle,
+  reverse: ReverseRoutes,
+): SshConnection {
   const connection: SshConnection = {
-    ended,
-    dial(host, port) {
-      return new Promise<Duplex>((resolve, reject) => {
-        // ssh2 would queue the open on a dead connection and never call back.
-        if (closed) {
-          reject(new DialError(`${host}:${port}: the SSH connection is closed`, 'ENOTCONN'))
-          return
-        }
-        client.forwardOut('127.0.0.1', 0, host, port, (error, channel) => {
-          if (error) {
-            reject(
-              new DialError(
-                `${host}:${port}: ${error.message}`,
-                errorCodeOfOpenFailure(descriptionOf(error)),
-                { cause: error },
-              ),
-            )
-            return
-          }
-          resolve(channel)
-        })
-      })
-    },
+    ended: lifecycle.ended,
+    dial: (host, port) => dialOut(client, lifecycle, host, port),
     forwardIn(bindAddress, port, onConnection) {
       return new Promise<number>((resolve, reject) => {
         client.forwardIn(bindAddress, port, (error, bound) => {
@@ -132,8 +138,8 @@ export function openSsh(options: OpenSshOptions): Promise<SshConnection> {
             return
           }
           const actual = port === 0 ? bound : port
-          reverseHandlers.set(`${bindAddress}:${actual}`, onConnection)
-          reverseHandlers.set(`*:${actual}`, onConnection)
+          reverse.set(`${bindAddress}:${actual}`, onConnection)
+          reverse.set(`*:${actual}`, onConnection)
           resolve(actual)
         })
       })
@@ -141,25 +147,25 @@ export function openSsh(options: OpenSshOptions): Promise<SshConnection> {
     unforwardIn(bindAddress, port) {
       return new Promise<void>((resolve, reject) => {
         client.unforwardIn(bindAddress, port, (error) => {
-          reverseHandlers.delete(`${bindAddress}:${port}`)
-          reverseHandlers.delete(`*:${port}`)
+          reverse.delete(`${bindAddress}:${port}`)
+          reverse.delete(`*:${port}`)
           if (error) reject(error)
           else resolve()
         })
       })
     },
     async close() {
-      closing = true
+      lifecycle.markClosing()
       client.end()
       const timer = setTimeout(() => {
         client.destroy()
       }, 2_000)
       timer.unref()
-      await ended
+      await lifecycle.ended
       clearTimeout(timer)
     },
     destroy() {
-      closing = true
+      lifecycle.markClosing()
       client.destroy()
       sock.destroy()
     },
@@ -167,15 +173,41 @@ export function openSsh(options: OpenSshOptions): Promise<SshConnection> {
       await connection.close()
     },
   }
+  return connection
+}
 
-  return new Promise<SshConnection>((resolve, reject) => {
+function dialOut(client: Client, lifecycle: Lifecycle, host: string, port: number): Promise<Duplex> {
+  return new Promise<Duplex>((resolve, reject) => {
+    // ssh2 would queue the open on a dead connection and never call back.
+    if (lifecycle.isClosed()) {
+      reject(new DialError(`${host}:${port}: the SSH connection is closed`, 'ENOTCONN'))
+      return
+    }
+    client.forwardOut('127.0.0.1', 0, host, port, (error, channel) => {
+      if (error) {
+        reject(
+          new DialError(`${host}:${port}: ${error.message}`, errorCodeOfOpenFailure(descriptionOf(error)), {
+            cause: error,
+          }),
+        )
+        return
+      }
+      resolve(channel)
+    })
+  })
+}
+
+// Resolves on 'ready'; on an error, a timeout or an abort it destroys the connection and rejects.
+function handshake(client: Client, options: OpenSshOptions, connection: SshConnection): Promise<void> {
+  const { signal } = options
+  return new Promise<void>((resolve, reject) => {
     const onAbort = (): void => {
       connection.destroy()
-      reject(options.signal?.reason as Error)
+      reject(signal?.reason as Error)
     }
-    options.signal?.addEventListener('abort', onAbort, { once: true })
+    signal?.addEventListener('abort', onAbort, { once: true })
     const fail = (error: unknown): void => {
-      options.signal?.removeEventListener('abort', onAbort)
+      signal?.removeEventListener('abort', onAbort)
       connection.destroy()
       reject(
         new TunnelError(
@@ -189,14 +221,14 @@ export function openSsh(options: OpenSshOptions): Promise<SshConnection> {
       )
     }
     client.once('ready', () => {
-      options.signal?.removeEventListener('abort', onAbort)
+      signal?.removeEventListener('abort', onAbort)
       client.removeListener('error', fail)
       client.setNoDelay(true)
-      resolve(connection)
+      resolve()
     })
     client.once('error', fail)
     client.connect({
-      sock,
+      sock: options.sock,
       username: options.username,
       privateKey: options.privateKey,
       readyTimeout: options.readyTimeoutMs,

@@ -60,54 +60,11 @@ export async function cleanCluster(options: CleanClusterOptions = {}): Promise<C
   const dryRun = options.dryRun ?? false
   const namespace = kube.namespace
 
-  // Sessions by Lease, judged against the server's clock from the list response.
-  const leases = await kube.call(
-    { verb: 'list', resource: 'leases', namespace },
-    (o) =>
-      kube.coordination.listNamespacedLeaseWithHttpInfo({ namespace, labelSelector: MANAGED_SELECTOR }, o),
-    signal,
-  )
-  const now = serverNow(leases.headers.date)
-  const alive = new Map<string, boolean>()
-  for (const lease of leases.data.items) {
-    const session = lease.metadata?.labels?.[LABELS.session]
-    if (session !== undefined) alive.set(session, judge(lease, now).alive)
-  }
+  const alive = await judgeSessions(kube, signal)
   const isAlive = (session: string): boolean => alive.get(session) ?? false
-
-  // Every session that left something: pods, and records on Services and workloads.
-  const sessions = new Set(alive.keys())
-  const pods = await kube.call(
-    { verb: 'list', resource: 'pods', namespace },
-    (o) => kube.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }, o),
-    signal,
-  )
-  for (const pod of pods.items) {
-    const session = pod.metadata?.labels?.[LABELS.session]
-    if (session !== undefined) sessions.add(session)
-  }
-
+  const sessions = new Set([...alive.keys(), ...(await sessionsWithPods(kube, signal))])
   const warnings: string[] = []
-  const toRecover: string[] = []
-  for (const service of await listServices(kube, signal)) {
-    const name = service.metadata?.name ?? ''
-    const involved = sessionsOn(service.metadata?.annotations, service.spec?.selector)
-    if (involved.corrupt) {
-      warnings.push(
-        `Service ${name} has an unreadable ktx record; check it, then run \`ktx recover ${name}\`.`,
-      )
-      continue
-    }
-    involved.sessions.forEach((s) => sessions.add(s))
-    if (involved.sessions.length > 0 && involved.sessions.every((s) => !isAlive(s))) toRecover.push(name)
-  }
-  for (const workload of await listWorkloads(kube, signal)) {
-    const replicas = readOriginalReplicas(workload.annotations)
-    if (replicas.state !== 'valid') continue
-    sessions.add(replicas.value.session)
-    const service = replicas.value.service
-    if (!isAlive(replicas.value.session) && !toRecover.includes(service)) toRecover.push(service)
-  }
+  const toRecover = await servicesToRecover(kube, { isAlive, sessions, warnings }, signal)
   const dead = [...sessions].filter((s) => !isAlive(s)).sort()
   const live = [...sessions].filter(isAlive).sort()
 
@@ -144,6 +101,70 @@ export async function cleanCluster(options: CleanClusterOptions = {}): Promise<C
     deleted: dedupe(deleted),
     warnings,
   }
+}
+
+// Session id → alive, from the sessions' Leases judged against the server's clock (the list
+// response's Date), not this machine's.
+async function judgeSessions(kube: Kube, signal: AbortSignal | undefined): Promise<Map<string, boolean>> {
+  const namespace = kube.namespace
+  const leases = await kube.call(
+    { verb: 'list', resource: 'leases', namespace },
+    (o) =>
+      kube.coordination.listNamespacedLeaseWithHttpInfo({ namespace, labelSelector: MANAGED_SELECTOR }, o),
+    signal,
+  )
+  const now = serverNow(leases.headers.date)
+  const alive = new Map<string, boolean>()
+  for (const lease of leases.data.items) {
+    const session = lease.metadata?.labels?.[LABELS.session]
+    if (session !== undefined) alive.set(session, judge(lease, now).alive)
+  }
+  return alive
+}
+
+async function sessionsWithPods(kube: Kube, signal: AbortSignal | undefined): Promise<string[]> {
+  const namespace = kube.namespace
+  const pods = await kube.call(
+    { verb: 'list', resource: 'pods', namespace },
+    (o) => kube.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }, o),
+    signal,
+  )
+  return pods.items.flatMap((pod) => {
+    const session = pod.metadata?.labels?.[LABELS.session]
+    return session === undefined ? [] : [session]
+  })
+}
+
+// The Services whose every changing session is dead (from their records, and from the saved
+// replicas of workloads scale mode shrank). Adds the sessions met to `found.sessions`; an
+// unreadable record is a warning and the Service is left alone.
+async function servicesToRecover(
+  kube: Kube,
+  found: { readonly isAlive: (session: string) => boolean; sessions: Set<string>; warnings: string[] },
+  signal: AbortSignal | undefined,
+): Promise<string[]> {
+  const { isAlive, sessions, warnings } = found
+  const toRecover: string[] = []
+  for (const service of await listServices(kube, signal)) {
+    const name = service.metadata?.name ?? ''
+    const involved = sessionsOn(service.metadata?.annotations, service.spec?.selector)
+    if (involved.corrupt) {
+      warnings.push(
+        `Service ${name} has an unreadable ktx record; check it, then run \`ktx recover ${name}\`.`,
+      )
+      continue
+    }
+    involved.sessions.forEach((s) => sessions.add(s))
+    if (involved.sessions.length > 0 && involved.sessions.every((s) => !isAlive(s))) toRecover.push(name)
+  }
+  for (const workload of await listWorkloads(kube, signal)) {
+    const replicas = readOriginalReplicas(workload.annotations)
+    if (replicas.state !== 'valid') continue
+    sessions.add(replicas.value.session)
+    const service = replicas.value.service
+    if (!isAlive(replicas.value.session) && !toRecover.includes(service)) toRecover.push(service)
+  }
+  return toRecover
 }
 
 // The sessions a Service's records and selector name; `corrupt` when a record cannot be read.

@@ -14,8 +14,7 @@ import { patchPodLabels } from '../../kube/pod-labels.js'
 import { restoreWorkload, scaleWorkload } from '../../kube/workload-lock.js'
 import { type Workload, describeWorkload, waitWorkloadReady } from '../../kube/workload.js'
 import type { SetupContext } from '../shared/setup.js'
-import type { ExchangeTimeouts } from './options.js'
-import { type RoutingProbe, confirmOrWarn } from './routing.js'
+import { type ShadowTraffic, waitTrafficAway, waitTrafficOnShadow } from './traffic.js'
 
 const KTX_KEYS = new Set<string>([...Object.values(LABELS), EXCHANGE_LABEL])
 
@@ -47,107 +46,80 @@ export function workloadLabelsFor(
 export async function scaleToShadow(
   ctx: SetupContext,
   kube: Kube,
-  options: {
-    readonly service: string
+  options: ShadowTraffic & {
     readonly workload: Workload
     readonly labels: Readonly<Record<string, string>>
     readonly pod: string
-    readonly shadowIP: string
-    readonly timeouts: ExchangeTimeouts
-    /** Confirms the cluster's proxy follows the endpoints; undefined for a headless Service. */
-    readonly probe: RoutingProbe | undefined
   },
 ): Promise<void> {
-  const { service, workload, pod, shadowIP, timeouts, probe, labels } = options
-  const what = describeWorkload(workload.ref)
-  await ctx.step(
-    'service.switch',
-    async () => {
-      await patchPodLabels(kube, pod, labels, { signal: ctx.signal })
-      // Runs after the workload is back: the shadow leaves the Service before its forwards stop,
-      // so no caller meets a shadow that no longer answers.
-      ctx.stack.defer(
-        'take the shadow pod out of the Service',
-        async (signal) => {
-          await patchPodLabels(kube, pod, labels, { remove: true, signal })
-          await waitServiceEndpoints(kube, {
-            service,
-            until: (ips) => !ips.has(shadowIP),
-            awaited: `exclude the shadow pod (${shadowIP})`,
-            timeoutMs: timeouts.endpointsMs,
-            signal,
-          }).catch((error: unknown) => {
-            if (signal.aborted) throw error
-            ctx.emit({ type: 'warning', message: messageOf(error) })
-          })
-          if (probe) {
-            await confirmOrWarn(ctx, service, {
-              ...probe,
-              want: 'away',
-              timeoutMs: timeouts.endpointsMs,
-              signal,
-            })
-          }
-        },
-        { timeoutMs: 2 * timeouts.endpointsMs + timeouts.cleanupStepMs },
+  await ctx.step('service.switch', () => joinWorkloadPods(ctx, kube, options), options.service)
+  const what = describeWorkload(options.workload.ref)
+  await ctx.step('workload.scale', () => scaleWorkloadAway(ctx, kube, options), what)
+}
+
+// The shadow takes the pod labels and waits to be one of the Service's endpoints. Its undo runs
+// after the workload is back: the shadow leaves the Service before its forwards stop, so no caller
+// meets a shadow that no longer answers.
+async function joinWorkloadPods(
+  ctx: SetupContext,
+  kube: Kube,
+  options: ShadowTraffic & { readonly labels: Readonly<Record<string, string>>; readonly pod: string },
+): Promise<void> {
+  const { service, shadowIP, pod, labels, timeouts } = options
+  await patchPodLabels(kube, pod, labels, { signal: ctx.signal })
+  ctx.stack.defer(
+    'take the shadow pod out of the Service',
+    async (signal) => {
+      await patchPodLabels(kube, pod, labels, { remove: true, signal })
+      await waitTrafficAway(
+        ctx,
+        kube,
+        { ...options, awaited: `exclude the shadow pod (${shadowIP})` },
+        signal,
       )
-      await waitServiceEndpoints(kube, {
-        service,
-        until: (ips) => ips.has(shadowIP),
-        awaited: `include the shadow pod (${shadowIP})`,
-        timeoutMs: timeouts.endpointsMs,
-        signal: ctx.signal,
-      })
     },
+    { timeoutMs: 2 * timeouts.endpointsMs + timeouts.cleanupStepMs },
+  )
+  await waitServiceEndpoints(kube, {
     service,
-  )
-  await ctx.step(
-    'workload.scale',
-    async () => {
-      const scaled = await scaleWorkload(kube, workload.ref, { session: ctx.id, replicas: 0 }, ctx.signal)
-      if (!scaled) {
-        throw new ConflictError(`${what} is no longer locked by this session`, {
-          code: 'KTX_SERVICE_LOST',
-          suggestions: ['Someone recovered or took it over meanwhile; run the command again.'],
-        })
-      }
-      ctx.stack.defer(
-        `scale ${what} back`,
-        async (signal) => {
-          const restored = await restoreWorkload(
-            kube,
-            workload.ref,
-            { session: ctx.id, release: false },
-            signal,
-          )
-          if (restored.replicas === undefined) return
-          await waitWorkloadReady(kube, workload.ref, {
-            replicas: restored.replicas,
-            timeoutMs: timeouts.recoverWaitMs,
-            signal,
-          }).catch((error: unknown) => {
-            if (signal.aborted) throw error
-            ctx.emit({ type: 'warning', message: `${what} scaled back, but ${messageOf(error)}` })
-          })
-        },
-        { timeoutMs: timeouts.recoverWaitMs + timeouts.cleanupStepMs },
-      )
-      await waitServiceEndpoints(kube, {
-        service,
-        until: (ips) => ips.size === 1 && ips.has(shadowIP),
-        awaited: `only the shadow pod (${shadowIP})`,
-        timeoutMs: timeouts.endpointsMs,
-        signal: ctx.signal,
+    until: (ips) => ips.has(shadowIP),
+    awaited: `include the shadow pod (${shadowIP})`,
+    timeoutMs: timeouts.endpointsMs,
+    signal: ctx.signal,
+  })
+}
+
+// Scales the workload to 0 (its undo scales it back and waits for it), then waits until the
+// Service's traffic is the shadow's alone.
+async function scaleWorkloadAway(
+  ctx: SetupContext,
+  kube: Kube,
+  options: ShadowTraffic & { readonly workload: Workload },
+): Promise<void> {
+  const { workload, timeouts } = options
+  const what = describeWorkload(workload.ref)
+  const scaled = await scaleWorkload(kube, workload.ref, { session: ctx.id, replicas: 0 }, ctx.signal)
+  if (!scaled) {
+    throw new ConflictError(`${what} is no longer locked by this session`, {
+      code: 'KTX_SERVICE_LOST',
+      suggestions: ['Someone recovered or took it over meanwhile; run the command again.'],
+    })
+  }
+  ctx.stack.defer(
+    `scale ${what} back`,
+    async (signal) => {
+      const restored = await restoreWorkload(kube, workload.ref, { session: ctx.id, release: false }, signal)
+      if (restored.replicas === undefined) return
+      await waitWorkloadReady(kube, workload.ref, {
+        replicas: restored.replicas,
+        timeoutMs: timeouts.recoverWaitMs,
+        signal,
+      }).catch((error: unknown) => {
+        if (signal.aborted) throw error
+        ctx.emit({ type: 'warning', message: `${what} scaled back, but ${messageOf(error)}` })
       })
-      if (probe) {
-        await confirmOrWarn(ctx, service, {
-          ...probe,
-          want: 'shadow',
-          timeoutMs: timeouts.endpointsMs,
-          signal: ctx.signal,
-        })
-      }
     },
-    what,
+    { timeoutMs: timeouts.recoverWaitMs + timeouts.cleanupStepMs },
   )
+  await waitTrafficOnShadow(ctx, kube, options, ctx.signal)
 }

@@ -62,19 +62,65 @@ export async function recoverService(
 ): Promise<RecoverReport> {
   const { signal, logger: log } = options
   const namespace = kube.namespace
+  const traces = await findTraces(kube, name, signal)
+  if (traces.owners.size === 0 && traces.lock.state === 'absent' && traces.original.state === 'absent') {
+    return { ...nothingDone(name, namespace), state: 'clean' }
+  }
+
+  const sessions = await Promise.all(
+    [...traces.owners].map(([id, o]) =>
+      sessionStatus(kube, id, { owner: o.owner, lease: o.lease, ...(signal ? { signal } : {}) }),
+    ),
+  )
+  const alive = sessions.filter((s) => s.liveness.alive)
+  if (alive.length > 0 && !options.force) throw stillAlive(name, alive)
+  await endSessions(kube, alive, log, signal)
+
+  const warnings = await restoreSelector(kube, name, traces.lock, signal)
+  const scaled = await scaleBack(kube, traces.workloads.values(), options.waitMs, warnings, signal)
+  const deleted: ResourceRef[] = []
+  for (const session of sessions) deleted.push(...(await deleteSessionObjects(kube, session.id, signal)))
+  log.info('Service recovered', { service: name, sessions: sessions.map((s) => s.id) })
+  return {
+    ...nothingDone(name, namespace),
+    state: 'recovered',
+    sessions,
+    selector: traces.original.state === 'valid' ? traces.original.value.selector : undefined,
+    workloads: scaled,
+    deleted,
+    warnings,
+  }
+}
+
+function nothingDone(service: string, namespace: string): Omit<RecoverReport, 'state'> {
+  return { service, namespace, sessions: [], selector: undefined, workloads: [], deleted: [], warnings: [] }
+}
+
+type Lock = ReturnType<typeof readLock>
+
+/** What sessions left on a Service and its workloads. */
+interface Traces {
+  readonly lock: Lock
+  readonly original: ReturnType<typeof readOriginalSelector>
+  /** Session id → what the lock says of it (the other records name only the id). */
+  readonly owners: ReadonlyMap<string, { readonly owner?: string; readonly lease?: string }>
+  /** Workloads scale mode shrank for this Service, by description. */
+  readonly workloads: ReadonlyMap<string, WorkloadRef>
+}
+
+// The records, the shadow a switched selector points at, and workloads whose saved replicas name
+// this Service.
+async function findTraces(kube: Kube, name: string, signal: AbortSignal | undefined): Promise<Traces> {
   const service = await readService(kube, name, signal)
   const annotations = service.metadata?.annotations
   const lock = readLock(annotations)
   const original = readOriginalSelector(annotations)
-  const selector = service.spec?.selector
-
-  // Which sessions left something here: the records, and the shadow a switched selector points at.
   const owners = new Map<string, { owner?: string; lease?: string }>()
   if (lock.state === 'valid')
     owners.set(lock.value.session, { owner: lock.value.owner, lease: lock.value.lease })
   if (original.state === 'valid' && !owners.has(original.value.session))
     owners.set(original.value.session, {})
-  const pointed = selector?.[EXCHANGE_LABEL]
+  const pointed = service.spec?.selector?.[EXCHANGE_LABEL]
   if (pointed !== undefined && !owners.has(pointed)) owners.set(pointed, {})
   const workloads = new Map<string, WorkloadRef>()
   if (lock.state === 'valid' && lock.value.workload) {
@@ -86,28 +132,18 @@ export async function recoverService(
     workloads.set(describeWorkload(workload.ref), workload.ref)
     if (!owners.has(replicas.value.session)) owners.set(replicas.value.session, {})
   }
-  if (owners.size === 0 && lock.state === 'absent' && original.state === 'absent' && workloads.size === 0) {
-    return {
-      service: name,
-      namespace,
-      state: 'clean',
-      sessions: [],
-      selector: undefined,
-      workloads: [],
-      deleted: [],
-      warnings: [],
-    }
-  }
+  return { lock, original, owners, workloads }
+}
 
-  const sessions = await Promise.all(
-    [...owners].map(([id, o]) =>
-      sessionStatus(kube, id, { owner: o.owner, lease: o.lease, ...(signal ? { signal } : {}) }),
-    ),
-  )
-  const alive = sessions.filter((s) => s.liveness.alive)
-  if (alive.length > 0 && !options.force) throw stillAlive(name, alive)
+// Deleting a live session's Lease ends it: its pods go with the Lease, its tunnel drops and it stops.
+async function endSessions(
+  kube: Kube,
+  alive: readonly SessionStatus[],
+  log: Logger,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const namespace = kube.namespace
   for (const session of alive) {
-    // Ends the live session: its pods go with the Lease, its tunnel drops and it stops.
     log.warn('Forcing recovery: deleting the Lease of a live session', { session: session.id })
     await deleteIgnoringMissing(() =>
       kube.call(
@@ -117,26 +153,44 @@ export async function recoverService(
       ),
     )
   }
+}
 
+// Puts the saved selector back and drops the records; returns what the user must still look at.
+async function restoreSelector(
+  kube: Kube,
+  name: string,
+  lock: Lock,
+  signal: AbortSignal | undefined,
+): Promise<string[]> {
   const warnings: string[] = []
   if (lock.state === 'corrupt') warnings.push(`The ${name} lock annotation was unreadable; it was removed.`)
   await restoreService(kube, name, { session: undefined, release: true }, signal)
   const after = await readService(kube, name, signal)
   if (pointsAtKtx(after.spec?.selector)) {
     warnings.push(
-      `Service ${name} still selects ktx pods and its original selector is unknown; set it again: kubectl edit service -n ${namespace} ${name}`,
+      `Service ${name} still selects ktx pods and its original selector is unknown; set it again: kubectl edit service -n ${kube.namespace} ${name}`,
     )
   }
+  return warnings
+}
 
+// Scales each workload back and waits up to `waitMs` for it; one not Ready in time is a warning.
+async function scaleBack(
+  kube: Kube,
+  workloads: Iterable<WorkloadRef>,
+  waitMs: number,
+  warnings: string[],
+  signal: AbortSignal | undefined,
+): Promise<{ ref: WorkloadRef; replicas: number | undefined }[]> {
   const scaled: { ref: WorkloadRef; replicas: number | undefined }[] = []
-  for (const ref of workloads.values()) {
+  for (const ref of workloads) {
     const restored = await restoreWorkload(kube, ref, { session: undefined, release: true }, signal)
     scaled.push({ ref, replicas: restored.replicas })
-    if (restored.replicas === undefined || options.waitMs <= 0) continue
+    if (restored.replicas === undefined || waitMs <= 0) continue
     try {
       await waitWorkloadReady(kube, ref, {
         replicas: restored.replicas,
-        timeoutMs: options.waitMs,
+        timeoutMs: waitMs,
         ...(signal ? { signal } : {}),
       })
     } catch (error) {
@@ -146,20 +200,7 @@ export async function recoverService(
       )
     }
   }
-
-  const deleted: ResourceRef[] = []
-  for (const session of sessions) deleted.push(...(await deleteSessionObjects(kube, session.id, signal)))
-  log.info('Service recovered', { service: name, sessions: sessions.map((s) => s.id) })
-  return {
-    service: name,
-    namespace,
-    state: 'recovered',
-    sessions,
-    selector: original.state === 'valid' ? original.value.selector : undefined,
-    workloads: scaled,
-    deleted,
-    warnings,
-  }
+  return scaled
 }
 
 function stillAlive(service: string, alive: readonly SessionStatus[]): ConflictError {
