@@ -61,6 +61,9 @@ export type KtxErrorCode =
   | 'KTX_SERVICE_LOST'
   | 'KTX_ENDPOINTS_NOT_READY'
   | 'KTX_WORKLOAD_NOT_READY'
+  | 'KTX_MESH_MARK_TAKEN'
+  | 'KTX_ROUTER_REFUSED'
+  | 'KTX_ROUTER_CONTROL_LOST'
 
 /** Fields every ktx error accepts. */
 export interface KtxErrorOptions {
@@ -134,7 +137,12 @@ export class ConflictError extends KtxError {
   constructor(
     message: string,
     options: KtxErrorOptions & {
-      code?: 'KTX_KUBE_CONFLICT' | 'KTX_SERVICE_LOCKED' | 'KTX_SESSION_ALIVE' | 'KTX_SERVICE_LOST'
+      code?:
+        | 'KTX_KUBE_CONFLICT'
+        | 'KTX_SERVICE_LOCKED'
+        | 'KTX_SESSION_ALIVE'
+        | 'KTX_SERVICE_LOST'
+        | 'KTX_MESH_MARK_TAKEN'
     } = {},
   ) {
     super(options.code ?? 'KTX_KUBE_CONFLICT', 'conflict', message, options)

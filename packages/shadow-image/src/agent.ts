@@ -3,9 +3,10 @@ import type { Server as NetServer, Socket } from 'node:net'
 import ssh2, { type Connection } from 'ssh2'
 
 import { authenticate, parseAuthorizedKey } from './auth.js'
-import type { AgentConfig } from './config.js'
+import type { BaseAgentConfig } from './config.js'
 import { openDirect } from './direct-tcpip.js'
 import { createHealthServer } from './health.js'
+import { closeServer, listen } from './listen.js'
 import type { AgentLog } from './log.js'
 import { RemoteForwards } from './remote-forward.js'
 
@@ -24,7 +25,7 @@ export interface Agent {
  * `direct-tcpip` (outbound) and `tcpip-forward` (inbound), plus the health endpoint. The host key
  * is generated here and never stored.
  */
-export async function startAgent(config: AgentConfig, log: AgentLog): Promise<Agent> {
+export async function startAgent(config: BaseAgentConfig, log: AgentLog): Promise<Agent> {
   const allowed = parseAuthorizedKey(config.authorizedKey)
   const hostKey = generateHostKey()
   const sockets = new Set<Socket>()
@@ -97,21 +98,4 @@ function generateHostKey(): string {
     if (!(ssh2.utils.parseKey(key) instanceof Error)) return key
     if (attempt >= 20) throw new Error('could not generate a usable host key')
   }
-}
-
-function listen(server: NetServer, host: string, port: number): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen({ host, port }, () => {
-      server.removeListener('error', reject)
-      const address = server.address()
-      resolve(typeof address === 'object' && address ? address.port : port)
-    })
-  })
-}
-
-function closeServer(server: NetServer): Promise<void> {
-  return new Promise<void>((resolve) => {
-    server.close(() => resolve())
-  })
 }

@@ -2,14 +2,24 @@
  * Entry point of the agent process in the shadow pod (bundled to dist/agent.mjs). Reads its
  * configuration from the environment, logs JSON lines to stderr and exits on SIGTERM/SIGINT.
  */
-import { startAgent } from './agent.js'
-import { readAgentConfig } from './config.js'
-import { jsonLog } from './log.js'
+import { type Agent, startAgent } from './agent.js'
+import { type AgentConfig, readAgentConfig } from './config.js'
+import { type AgentLog, jsonLog } from './log.js'
+import { startRouterAgent } from './router-agent.js'
 
 const log = jsonLog((line) => process.stderr.write(line), process.env.KTX_AGENT_DEBUG === '1')
 
+function start(config: AgentConfig, agentLog: AgentLog): Promise<Agent> {
+  switch (config.mode) {
+    case 'shadow':
+      return startAgent(config, agentLog)
+    case 'router':
+      return startRouterAgent(config, agentLog)
+  }
+}
+
 try {
-  const agent = await startAgent(readAgentConfig(process.env), log)
+  const agent = await start(readAgentConfig(process.env), log)
   const stop = (signal: string): void => {
     log('info', 'Stopping', { signal })
     const force = setTimeout(() => process.exit(0), 1_000)
