@@ -66,10 +66,25 @@ export const ANNOTATIONS = {
   originalSelector: 'ktx.dev/original-selector',
   /** On a Deployment/StatefulSet ktx scaled to 0: JSON `{session, replicas}` to restore. */
   originalReplicas: 'ktx.dev/original-replicas',
+  /**
+   * On a user's Service while `ktx mesh` (auto mode) points it at the router: JSON
+   * `{router, stuntman, selector, since}`. It names no session: the router is shared, and the
+   * sessions meshing the Service are the Leases among the router pod's ownerReferences.
+   */
+  mesh: 'ktx.dev/mesh',
 } as const
 
 /** The label an exchanged Service's selector points at: `ktx.dev/exchange=<session>`. */
 export const EXCHANGE_LABEL = 'ktx.dev/exchange'
+
+/** The label a mesh session's shadow carries (`ktx.dev/mesh=<session>`); its mesh Service selects it. */
+export const MESH_LABEL = 'ktx.dev/mesh'
+
+/**
+ * On the router pod and the stuntman Service of a meshed Service: `ktx.dev/mesh-group=<service>`.
+ * The meshed Service selects the router by it (with `ktx.dev/role=router`).
+ */
+export const MESH_GROUP_LABEL = 'ktx.dev/mesh-group'
 
 /** Label selector matching everything ktx manages. */
 export const MANAGED_SELECTOR = `${LABELS.managedBy}=${MANAGED_BY}`

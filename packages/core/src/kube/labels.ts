@@ -1,7 +1,7 @@
 import { ANNOTATIONS, LABELS, MANAGED_BY } from '../contract.js'
 
 /** Roles of ktx objects (`ktx.dev/role`). */
-export type KtxRole = 'shadow' | 'session' | 'exchange'
+export type KtxRole = 'shadow' | 'session' | 'exchange' | 'mesh' | 'router' | 'stuntman'
 
 /** The labels every ktx object of `sessionId` carries. */
 export function sessionLabels(sessionId: string, role: KtxRole): Record<string, string> {
@@ -10,6 +10,15 @@ export function sessionLabels(sessionId: string, role: KtxRole): Record<string, 
     [LABELS.session]: sessionId,
     [LABELS.role]: role,
   }
+}
+
+/**
+ * ktx's labels for an object of `sessionId`, or, for an object several sessions share (undefined),
+ * without the session label, so that no one session's clean-up selects it.
+ */
+export function ktxLabels(sessionId: string | undefined, role: KtxRole): Record<string, string> {
+  if (sessionId !== undefined) return sessionLabels(sessionId, role)
+  return { [LABELS.managedBy]: MANAGED_BY, [LABELS.role]: role }
 }
 
 /** The annotations every ktx object carries. */

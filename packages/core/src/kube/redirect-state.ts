@@ -46,6 +46,18 @@ export interface OriginalReplicas {
   readonly service: string
 }
 
+/** A Service `ktx mesh` pointed at its router: what to put back, and the shared objects. */
+export interface MeshRecord {
+  /** The router pod's name. */
+  readonly router: string
+  /** The stuntman Service's name (the original selector, for the router's fallback). */
+  readonly stuntman: string
+  /** The Service's selector before the first mesh session switched it. */
+  readonly selector: Readonly<Record<string, string>>
+  /** ISO time the first mesh session switched it. */
+  readonly since: string
+}
+
 /** What a record annotation held: a valid record, nothing, or something ktx cannot read. */
 export type Parsed<T> =
   | { readonly state: 'absent' }
@@ -69,8 +81,13 @@ export function readOriginalReplicas(annotations: Annotations): Parsed<OriginalR
   return parse(annotations?.[ANNOTATIONS.originalReplicas], isOriginalReplicas)
 }
 
+/** Reads the mesh record of a Service. */
+export function readMeshRecord(annotations: Annotations): Parsed<MeshRecord> {
+  return parse(annotations?.[ANNOTATIONS.mesh], isMeshRecord)
+}
+
 /** The annotation value for a record (stable key order, one line). */
-export function formatRecord(record: LockRecord | OriginalSelector | OriginalReplicas): string {
+export function formatRecord(record: LockRecord | OriginalSelector | OriginalReplicas | MeshRecord): string {
   return JSON.stringify(record)
 }
 
@@ -130,6 +147,16 @@ function isLockRecord(value: unknown): value is LockRecord {
 
 function isOriginalSelector(value: unknown): value is OriginalSelector {
   return isObject(value) && typeof value.session === 'string' && isStringMap(value.selector)
+}
+
+function isMeshRecord(value: unknown): value is MeshRecord {
+  return (
+    isObject(value) &&
+    typeof value.router === 'string' &&
+    typeof value.stuntman === 'string' &&
+    typeof value.since === 'string' &&
+    isStringMap(value.selector)
+  )
 }
 
 function isOriginalReplicas(value: unknown): value is OriginalReplicas {

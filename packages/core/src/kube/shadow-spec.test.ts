@@ -9,7 +9,7 @@ const spec = {
   owner: 'dev@laptop',
   image: 'localhost/ktx-shadow:dev',
   authorizedKey: 'ssh-ed25519 AAAAC3Nza... ktx-session',
-  ownerReference: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: 'ktx-abc123', uid: 'u-1' },
+  ownerReferences: [{ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: 'ktx-abc123', uid: 'u-1' }],
 }
 
 describe('buildShadowPod', () => {
@@ -21,7 +21,7 @@ describe('buildShadowPod', () => {
       'ktx.dev/role': 'shadow',
     })
     expect(pod.metadata?.annotations).toEqual({ 'ktx.dev/owner': 'dev@laptop' })
-    expect(pod.metadata?.ownerReferences).toEqual([spec.ownerReference])
+    expect(pod.metadata?.ownerReferences).toEqual(spec.ownerReferences)
     expect(pod.metadata?.namespace).toBe('team-a')
   })
 
@@ -52,7 +52,7 @@ describe('buildShadowPod', () => {
   })
 
   it('omits ownerReferences when there is no lease', () => {
-    const { ownerReference: _omit, ...rest } = spec
+    const { ownerReferences: _omit, ...rest } = spec
     expect(buildShadowPod(rest).metadata).not.toHaveProperty('ownerReferences')
   })
 

@@ -1,7 +1,7 @@
 import type { V1OwnerReference, V1Pod } from '@kubernetes/client-node'
 
 import { AGENT_ENV, AGENT_HEALTH_PATH, AGENT_HEALTH_PORT, AGENT_SSH_PORT } from '../contract.js'
-import { type KtxRole, sessionAnnotations, sessionLabels } from './labels.js'
+import { type KtxRole, ktxLabels, sessionAnnotations } from './labels.js'
 
 /** A port the agent will listen on for inbound traffic (exchange's remote ports). */
 export interface ShadowPort {
@@ -14,14 +14,20 @@ export interface ShadowPort {
 export interface ShadowSpec {
   readonly name: string
   readonly namespace: string
-  readonly sessionId: string
+  /**
+   * The session the pod belongs to (`ktx.dev/session`). Undefined for a pod several sessions share
+   * (the mesh router), which no single session's clean-up may delete.
+   */
+  readonly sessionId: string | undefined
   /** `user@host` for the owner annotation. */
   readonly owner: string
   readonly image: string
   /** The session's public key (OpenSSH form). The private key never goes into the spec. */
   readonly authorizedKey: string
-  /** The session Lease: deleting it garbage-collects the pod. */
-  readonly ownerReference?: V1OwnerReference
+  /** The session Lease(s): deleting the last garbage-collects the pod. */
+  readonly ownerReferences?: readonly V1OwnerReference[]
+  /** More agent environment (router mode's settings). */
+  readonly env?: Readonly<Record<string, string>>
   readonly sshPort?: number
   readonly healthPort?: number
   /** `ktx.dev/role`. Default `shadow`. */
@@ -57,9 +63,9 @@ export function buildShadowPod(spec: ShadowSpec): V1Pod {
     metadata: {
       name: spec.name,
       namespace: spec.namespace,
-      labels: { ...spec.labels, ...sessionLabels(spec.sessionId, spec.role ?? 'shadow') },
+      labels: { ...spec.labels, ...ktxLabels(spec.sessionId, spec.role ?? 'shadow') },
       annotations: sessionAnnotations(spec.owner),
-      ...(spec.ownerReference ? { ownerReferences: [spec.ownerReference] } : {}),
+      ...(spec.ownerReferences ? { ownerReferences: [...spec.ownerReferences] } : {}),
     },
     spec: {
       restartPolicy: 'Never',
@@ -83,6 +89,7 @@ export function buildShadowPod(spec: ShadowSpec): V1Pod {
             { name: AGENT_ENV.authorizedKey, value: spec.authorizedKey },
             { name: AGENT_ENV.sshPort, value: String(sshPort) },
             { name: AGENT_ENV.healthPort, value: String(healthPort) },
+            ...Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, value })),
           ],
           ports: [
             { ...healthName, containerPort: healthPort, protocol: 'TCP' },

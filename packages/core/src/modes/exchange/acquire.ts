@@ -16,7 +16,7 @@ import { restoreWorkload, takeWorkloadLock } from '../../kube/workload-lock.js'
 import { describeWorkload } from '../../kube/workload.js'
 import type { SetupContext } from '../shared/setup.js'
 import type { ResolvedExchangeOptions } from './options.js'
-import { type ExposePlan, planExpose, targetPortsOf } from './ports.js'
+import { type ExposePlan, planExpose, targetPortsOf } from '../shared/target-ports.js'
 import { type ResolvedTarget, resolveTarget } from './target.js'
 
 /** The resolved target with its port plan. */

@@ -2,6 +2,7 @@ import type { V1PodSpec, V1Service } from '@kubernetes/client-node'
 
 import { KubeApiError, UsageError } from '../../errors.js'
 import type { Kube } from '../../kube/client.js'
+import { findPodSpec } from '../../kube/pod-spec.js'
 import { selectorMatches } from '../../kube/redirect-state.js'
 import { listServices, readService } from '../../kube/service.js'
 import { type Workload, describeWorkload, listWorkloads, readWorkload } from '../../kube/workload.js'
@@ -76,27 +77,8 @@ export async function resolveTarget(
     )
   }
   const workload = workloads[0]
-  const podSpec = workload?.podSpec ?? (await anyPodSpec(kube, selector, signal))
+  const podSpec = workload?.podSpec ?? (await findPodSpec(kube, selector, signal))
   return { service, serviceName: target.name, workload: mode === 'scale' ? workload : undefined, podSpec }
-}
-
-// Named target ports of a Service whose pods no workload owns (bare pods) resolve from a pod.
-async function anyPodSpec(
-  kube: Kube,
-  selector: Readonly<Record<string, string>> | undefined,
-  signal?: AbortSignal,
-): Promise<V1PodSpec | undefined> {
-  if (selector === undefined || Object.keys(selector).length === 0) return undefined
-  const namespace = kube.namespace
-  const labelSelector = Object.entries(selector)
-    .map(([key, value]) => `${key}=${value}`)
-    .join(',')
-  const pods = await kube.call(
-    { verb: 'list', resource: 'pods', namespace },
-    (o) => kube.core.listNamespacedPod({ namespace, labelSelector, limit: 1 }, o),
-    signal,
-  )
-  return pods.items[0]?.spec
 }
 
 function ambiguous(message: string, candidates: readonly string[]): UsageError {

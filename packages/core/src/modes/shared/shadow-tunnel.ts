@@ -64,7 +64,7 @@ export interface ShadowTunnel {
 }
 
 /** Everything of a {@link ShadowSpec} but what the session already knows. */
-export type ShadowPodSpec = Omit<ShadowSpec, 'namespace' | 'sessionId' | 'authorizedKey' | 'ownerReference'>
+export type ShadowPodSpec = Omit<ShadowSpec, 'namespace' | 'sessionId' | 'authorizedKey' | 'ownerReferences'>
 
 /**
  * Creates the shadow pod (owned by `lease`), waits until it is Ready, opens the port-forward and
@@ -91,7 +91,7 @@ export async function openShadowTunnel(
           sessionId: ctx.id,
           authorizedKey: keys.publicKey,
           // controller: true keeps workload controllers from adopting a pod that carries their labels.
-          ownerReference: { ...lease.ownerReference, controller: true },
+          ownerReferences: [{ ...lease.ownerReference, controller: true }],
         },
         ctx.signal,
       ),

@@ -2,7 +2,7 @@ import type { V1PodSpec, V1Service } from '@kubernetes/client-node'
 
 import { UsageError } from '../../errors.js'
 import type { ShadowPort } from '../../kube/shadow-spec.js'
-import type { PortMapping } from '../shared/expose.js'
+import type { PortMapping } from './expose.js'
 
 /** One port of a Service and where it sends traffic in the pods. */
 export interface TargetPort {

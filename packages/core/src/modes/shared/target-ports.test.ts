@@ -2,7 +2,7 @@ import type { V1PodSpec, V1Service } from '@kubernetes/client-node'
 import { describe, expect, it } from 'vitest'
 
 import { isKtxError } from '../../errors.js'
-import { planExpose, targetPortsOf } from './ports.js'
+import { planExpose, targetPortsOf } from './target-ports.js'
 
 const service: V1Service = {
   spec: {
