@@ -35,9 +35,10 @@ build_grpcurl() {
   cache_commit "$dir.tmp" "$dir"
 }
 
-# The test server's cache key: a hash of every file of its module, so any source change rebuilds it.
+# The test server's cache key: a hash of its module's sources, so any change to them rebuilds it.
 testserver_hash() {
-  (cd "$TESTSERVER_SRC" && find . -type f ! -name '*_test.go' -print0 | sort -z | xargs -0 sha256sum) |
+  (cd "$TESTSERVER_SRC" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) ! -name '*_test.go' -print0 |
+    sort -z | xargs -0 sha256sum) |
     sha256sum | cut -c1-12
 }
 
