@@ -9,6 +9,7 @@ source "$CLUSTER_ROOT/lib/pki.sh"
 source "$CLUSTER_ROOT/lib/network.sh"
 source "$CLUSTER_ROOT/lib/components.sh"
 source "$CLUSTER_ROOT/lib/images.sh"
+source "$CLUSTER_ROOT/lib/test-tools.sh"
 
 preflight() {
   require_linux_root
@@ -85,8 +86,11 @@ PAUSE_IMAGE=$PAUSE_IMAGE
 BUSYBOX_IMAGE=$BUSYBOX_IMAGE
 COREDNS_IMAGE=$COREDNS_IMAGE
 SHADOW_IMAGE=localhost/ktx-shadow:dev
+$(test_tools_env)
 ENV
 }
+
+e2e_tools() { "$CLUSTER_ROOT/tools.sh"; }
 
 started=$SECONDS
 phase "preflight" preflight
@@ -97,5 +101,6 @@ phase "control plane" control_plane
 phase "node" node
 phase "CoreDNS" start_coredns
 phase "laptop namespace" setup_laptop
+phase "e2e tools" e2e_tools
 write_env
 log "cluster is up in $((SECONDS - started))s; environment written to test/.cluster/env"

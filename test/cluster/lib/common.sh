@@ -4,6 +4,8 @@
 K8S_VERSION=${K8S_VERSION:-v1.33.13}
 COREDNS_VERSION=${COREDNS_VERSION:-v1.12.0}
 TUN2SOCKS_VERSION=${TUN2SOCKS_VERSION:-v2.6.0}
+# grpcurl for the e2e suites' gRPC checks: the newest 1.9 release the Go module proxy serves.
+GRPCURL_VERSION=${GRPCURL_VERSION:-v1.9.4}
 
 # Machine-wide cache of built binaries, keyed by version; survives clean clones and `cluster:down`.
 KTX_CACHE=${KTX_CACHE:-/var/cache/ktx}
@@ -15,6 +17,7 @@ LOGS=$STATE/logs
 
 K8S_BIN=$KTX_CACHE/k8s/$K8S_VERSION
 COREDNS_BIN=$KTX_CACHE/coredns/$COREDNS_VERSION/coredns
+GRPCURL=$KTX_CACHE/grpcurl/$GRPCURL_VERSION/grpcurl
 KUBECTL=$K8S_BIN/kubectl
 
 NODE_NAME=ktx-node
