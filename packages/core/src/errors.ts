@@ -61,6 +61,7 @@ export type KtxErrorCode =
   | 'KTX_SERVICE_LOST'
   | 'KTX_ENDPOINTS_NOT_READY'
   | 'KTX_WORKLOAD_NOT_READY'
+  | 'KTX_SERVICE_MESHED'
   | 'KTX_MESH_MARK_TAKEN'
   | 'KTX_ROUTER_REFUSED'
   | 'KTX_ROUTER_CONTROL_LOST'
@@ -142,7 +143,8 @@ export class ConflictError extends KtxError {
         | 'KTX_SERVICE_LOCKED'
         | 'KTX_SESSION_ALIVE'
         | 'KTX_SERVICE_LOST'
-        | 'KTX_MESH_MARK_TAKEN'
+        | 'KTX_SERVICE_MESHED'
+  | 'KTX_MESH_MARK_TAKEN'
     } = {},
   ) {
     super(options.code ?? 'KTX_KUBE_CONFLICT', 'conflict', message, options)

@@ -19,6 +19,9 @@ export type StepId =
   | 'reverse.listen'
   | 'service.switch'
   | 'workload.scale'
+  | 'mesh.service'
+  | 'mesh.router'
+  | 'mesh.route'
   | 'ready'
 
 /**

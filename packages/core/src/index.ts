@@ -13,6 +13,15 @@ export {
   parseTarget,
   resolveExchangeOptions,
 } from './modes/exchange/options.js'
+export { mesh, type MeshSession } from './modes/mesh.js'
+export {
+  type MeshMode,
+  type MeshOptions,
+  type MeshTimeouts,
+  type ResolvedMeshOptions,
+  resolveMeshOptions,
+} from './modes/mesh/options.js'
+export { type VersionMark, parseVersionMark } from './modes/mesh/mark.js'
 export { type PortMapping, parseExpose } from './modes/shared/expose.js'
 export { type RecoverOptions, recover } from './modes/recover.js'
 export type { RecoverReport } from './modes/shared/recover-service.js'

@@ -6,7 +6,7 @@
 import type { V1Service } from '@kubernetes/client-node'
 
 import { ANNOTATIONS, EXCHANGE_LABEL } from '../contract.js'
-import { KubeApiError } from '../errors.js'
+import { ConflictError, KubeApiError } from '../errors.js'
 import type { Kube } from './client.js'
 import { WRITE_ATTEMPTS, guardedUpdate, isConflict } from './guarded-update.js'
 import { type PatchOp, annotationOps, guard } from './json-patch.js'
@@ -15,6 +15,7 @@ import {
   type LockRecord,
   formatRecord,
   readLock,
+  readMeshRecord,
   readOriginalSelector,
   sameLabels,
 } from './redirect-state.js'
@@ -55,6 +56,7 @@ export async function takeServiceLock(
         ? { state: 'held', lock: lock.value, liveness }
         : { state: 'stale', lock: lock.value, liveness }
     }
+    if (readMeshRecord(annotations).state !== 'absent') throw meshedError(name)
     const selector = service.spec?.selector
     if (
       lock.state === 'corrupt' ||
@@ -206,7 +208,19 @@ export function pointsAtKtx(selector: Readonly<Record<string, string>> | undefin
   return selector !== undefined && EXCHANGE_LABEL in selector
 }
 
-function requireSelector(
+// A meshed Service's selector is the router's; exchanging it would save that as the original.
+function meshedError(name: string): ConflictError {
+  return new ConflictError(`Service "${name}" is meshed (ktx mesh routes it by header)`, {
+    code: 'KTX_SERVICE_MESHED',
+    suggestions: [
+      'Use `ktx mesh` with your own --versionMark to share it, or wait until the meshes end.',
+      '`ktx status --cluster` lists who meshes it; `ktx recover` puts it back once they are dead.',
+    ],
+  })
+}
+
+/** @throws KubeApiError `KTX_SERVICE_NO_SELECTOR` for a Service without a selector. */
+export function requireSelector(
   kube: Kube,
   name: string,
   selector: Readonly<Record<string, string>> | undefined,
@@ -215,7 +229,7 @@ function requireSelector(
   throw new KubeApiError(
     'KTX_SERVICE_NO_SELECTOR',
     `Service "${name}" in namespace "${kube.namespace}" has no selector (its endpoints are managed by hand), so ktx cannot redirect it`,
-    { suggestions: ['Exchange a Service that selects pods, or use `ktx preview` to publish a local port.'] },
+    { suggestions: ['Pick a Service that selects pods, or use `ktx preview` to publish a local port.'] },
   )
 }
 

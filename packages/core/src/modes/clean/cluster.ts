@@ -8,11 +8,17 @@ import { type ResourceRef, messageOf } from '../../errors.js'
 import { type Kube, createKube, isKube } from '../../kube/client.js'
 import type { KubeOptions } from '../../kube/kubeconfig.js'
 import { judge } from '../../kube/liveness.js'
-import { readLock, readOriginalReplicas, readOriginalSelector } from '../../kube/redirect-state.js'
+import {
+  readLock,
+  readMeshRecord,
+  readOriginalReplicas,
+  readOriginalSelector,
+} from '../../kube/redirect-state.js'
 import { listServices } from '../../kube/service.js'
 import { listWorkloads } from '../../kube/workload.js'
 import { type Logger, noopLogger } from '../../logger.js'
 import { DEFAULTS } from '../../options.js'
+import { reapMeshGroup } from '../shared/mesh-group.js'
 import { recoverService } from '../shared/recover-service.js'
 import { deleteSessionObjects } from '../../kube/sessions.js'
 
@@ -70,9 +76,25 @@ export async function cleanCluster(options: CleanClusterOptions = {}): Promise<C
 
   const restoredServices: string[] = []
   const deleted: ResourceRef[] = []
+  const meshed = await meshedServices(kube, signal)
   if (dryRun) {
     restoredServices.push(...toRecover)
   } else {
+    // Before the dead sessions' Leases go: a router whose owners are all dead would be collected
+    // with them and leave its Service pointing at nothing.
+    for (const service of meshed) {
+      try {
+        const reaped = await reapMeshGroup(kube, service, {
+          force: false,
+          logger: log,
+          ...(signal ? { signal } : {}),
+        })
+        if (reaped.state === 'restored') restoredServices.push(service)
+      } catch (error) {
+        if (signal?.aborted) throw error
+        warnings.push(`Meshed Service ${service} was not restored: ${messageOf(error)}`)
+      }
+    }
     for (const service of toRecover) {
       try {
         const report = await recoverService(kube, service, {
@@ -101,6 +123,13 @@ export async function cleanCluster(options: CleanClusterOptions = {}): Promise<C
     deleted: dedupe(deleted),
     warnings,
   }
+}
+
+// Services a mesh router holds (their record names no session: the router's owners tell).
+async function meshedServices(kube: Kube, signal: AbortSignal | undefined): Promise<string[]> {
+  return (await listServices(kube, signal))
+    .filter((s) => readMeshRecord(s.metadata?.annotations).state === 'valid')
+    .map((s) => s.metadata?.name ?? '')
 }
 
 // Session id → alive, from the sessions' Leases judged against the server's clock (the list

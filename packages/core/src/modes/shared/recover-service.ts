@@ -21,6 +21,7 @@ import { readService } from '../../kube/service.js'
 import { restoreWorkload } from '../../kube/workload-lock.js'
 import { describeWorkload, listWorkloads, waitWorkloadReady } from '../../kube/workload.js'
 import type { Logger } from '../../logger.js'
+import { reapMeshGroup } from './mesh-group.js'
 import { type SessionStatus, deleteSessionObjects, sessionStatus } from '../../kube/sessions.js'
 
 /** What {@link recoverService} did. */
@@ -62,9 +63,15 @@ export async function recoverService(
 ): Promise<RecoverReport> {
   const { signal, logger: log } = options
   const namespace = kube.namespace
+  const meshed = await reapMeshGroup(kube, name, {
+    force: options.force,
+    logger: log,
+    ...(signal ? { signal } : {}),
+  })
+  if (meshed.state === 'live') throw meshStillAlive(name, meshed.liveOwners)
   const traces = await findTraces(kube, name, signal)
   if (traces.owners.size === 0 && traces.lock.state === 'absent' && traces.original.state === 'absent') {
-    return { ...nothingDone(name, namespace), state: 'clean' }
+    return { ...nothingDone(name, namespace), state: meshed.state === 'restored' ? 'recovered' : 'clean' }
   }
 
   const sessions = await Promise.all(
@@ -201,6 +208,20 @@ async function scaleBack(
     }
   }
   return scaled
+}
+
+function meshStillAlive(service: string, leases: readonly string[]): ConflictError {
+  return new ConflictError(
+    `Service "${service}" is meshed by sessions that are still running (${leases.join(', ')})`,
+    {
+      code: 'KTX_SESSION_ALIVE',
+      suggestions: [
+        'Each of them puts the Service back when it ends (Ctrl+C); the last one out restores it.',
+        'If their machines are gone, wait until their leases lapse, or take the Service back now with --force.',
+      ],
+      data: { leases },
+    },
+  )
 }
 
 function stillAlive(service: string, alive: readonly SessionStatus[]): ConflictError {

@@ -1,0 +1,188 @@
+/**
+ * Auto mode's steps after the shadow listens: this session's own Service in front of its shadow,
+ * the shared router (joined, or founded), and the route for this session's mark, registered over
+ * a port-forward to the router's control port. The route lives with that control connection, so a
+ * session that dies (even by `kill -9`) stops receiving marked requests as soon as its
+ * port-forward drops; everyone else's routes stay.
+ */
+import type { V1Service } from '@kubernetes/client-node'
+
+import { LABELS, MESH_LABEL } from '../../contract.js'
+import type { Kube } from '../../kube/client.js'
+import { ktxLabels, sessionAnnotations } from '../../kube/labels.js'
+import { type SessionLease, deleteIgnoringMissing } from '../../kube/lease.js'
+import { openPortForward } from '../../kube/port-forward.js'
+import { type RouterControl, openRouterControl } from '../../tunnel/router-control.js'
+import {
+  type JoinedMeshGroup,
+  joinMeshGroup,
+  leaveMeshGroup,
+  meshGroupNames,
+  routerControlPort,
+  routerPortsFor,
+} from '../shared/mesh-group.js'
+import type { SetupContext } from '../shared/setup.js'
+import type { VersionMark } from './mark.js'
+import type { ResolvedMeshOptions } from './options.js'
+import type { MeshTarget } from './target.js'
+
+/** What auto mode set up. */
+export interface RoutedMesh {
+  readonly router: string
+  readonly routerIP: string
+  /** This session's Service (in front of its shadow). */
+  readonly meshService: string
+  /** Settles when the router's control connection is gone (the route went with it). */
+  readonly control: RouterControl
+}
+
+/** Steps `mesh.service`, `mesh.router`, `mesh.route`; each undo registered as it succeeds. */
+export async function routeThroughRouter(
+  ctx: SetupContext,
+  kube: Kube,
+  input: {
+    readonly opts: ResolvedMeshOptions
+    readonly target: MeshTarget
+    readonly lease: SessionLease
+    readonly mark: VersionMark
+  },
+): Promise<RoutedMesh> {
+  const { opts, target, lease } = input
+  const meshService = await ctx.step('mesh.service', () =>
+    createMeshService(ctx, kube, { target, lease, opts }),
+  )
+  const names = meshGroupNames(target.name)
+  const group = await ctx.step(
+    'mesh.router',
+    () =>
+      joinMeshGroup(kube, {
+        names,
+        service: target.service,
+        originalSelector: target.selector,
+        ports: routerPortsFor(target.targets),
+        owner: lease.ownerReference,
+        ownerName: opts.owner,
+        image: opts.image,
+        podReadyMs: opts.timeouts.podReadyMs,
+        endpointsMs: opts.timeouts.endpointsMs,
+        logger: ctx.log,
+        signal: ctx.signal,
+      }),
+    names.router,
+  )
+  deferLeave(ctx, kube, group, lease, opts)
+  const control = await ctx.step('mesh.route', () => registerRoute(ctx, kube, group, meshService, input))
+  return {
+    router: names.router,
+    routerIP: group.routerIP,
+    meshService: meshService.name,
+    control,
+  }
+}
+
+function deferLeave(
+  ctx: SetupContext,
+  kube: Kube,
+  group: JoinedMeshGroup,
+  lease: SessionLease,
+  opts: ResolvedMeshOptions,
+): void {
+  ctx.stack.defer(
+    'leave the mesh router (the last one out restores the Service)',
+    async (signal) => {
+      const outcome = await leaveMeshGroup(kube, group, {
+        ownerUid: lease.ownerReference.uid,
+        endpointsMs: opts.timeouts.endpointsMs,
+        warn: (message) => {
+          ctx.emit({ type: 'warning', message })
+        },
+        signal,
+      })
+      ctx.log.info(
+        outcome === 'restored'
+          ? 'Last mesh of the Service ended: Service restored, router removed'
+          : 'Other meshes of the Service remain: router left running',
+        { service: group.names.service },
+      )
+    },
+    { timeoutMs: opts.timeouts.endpointsMs + opts.timeouts.cleanupStepMs },
+  )
+}
+
+// ClusterIP Service `<svc>-ktx-mesh-<session>` selecting only this session's shadow; the router
+// sends marked requests to it. Owned by the Lease, so it goes with the session even after kill -9.
+async function createMeshService(
+  ctx: SetupContext,
+  kube: Kube,
+  input: { readonly target: MeshTarget; readonly lease: SessionLease; readonly opts: ResolvedMeshOptions },
+): Promise<{ readonly name: string; readonly clusterIP: string }> {
+  const { target, lease, opts } = input
+  const namespace = kube.namespace
+  const name = `${target.name.slice(0, 40)}-ktx-mesh-${ctx.id}`
+  const remotes = [...new Set(opts.expose.map((m) => m.remote))]
+  const body: V1Service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name,
+      namespace,
+      labels: ktxLabels(ctx.id, 'mesh'),
+      annotations: sessionAnnotations(opts.owner),
+      ownerReferences: [lease.ownerReference],
+    },
+    spec: {
+      type: 'ClusterIP',
+      selector: { [MESH_LABEL]: ctx.id, [LABELS.session]: ctx.id },
+      ports: remotes.map((port) => ({ name: `p${port}`, port, targetPort: port, protocol: 'TCP' })),
+    },
+  }
+  const created = await kube.call(
+    { verb: 'create', resource: 'services', namespace },
+    (o) => kube.core.createNamespacedService({ namespace, body }, o),
+    ctx.signal,
+  )
+  ctx.stack.defer(
+    'delete the mesh Service',
+    (signal) =>
+      deleteIgnoringMissing(() =>
+        kube.call(
+          { verb: 'delete', resource: 'services', namespace, name },
+          (o) => kube.core.deleteNamespacedService({ name, namespace }, o),
+          signal,
+        ),
+      ),
+    { leftover: { kind: 'Service', name, namespace } },
+  )
+  return { name, clusterIP: created.spec?.clusterIP ?? '' }
+}
+
+async function registerRoute(
+  ctx: SetupContext,
+  kube: Kube,
+  group: JoinedMeshGroup,
+  meshService: { readonly clusterIP: string },
+  input: { readonly opts: ResolvedMeshOptions; readonly mark: VersionMark },
+): Promise<RouterControl> {
+  const { opts, mark } = input
+  const namespace = kube.namespace
+  const pod = await kube.call(
+    { verb: 'get', resource: 'pods', namespace, name: group.names.router },
+    (o) => kube.core.readNamespacedPod({ name: group.names.router, namespace }, o),
+    ctx.signal,
+  )
+  const forward = await openPortForward(kube, {
+    pod: group.names.router,
+    port: routerControlPort(pod),
+    timeoutMs: opts.timeouts.portForwardMs,
+    signal: ctx.signal,
+  })
+  ctx.stack.defer('close the router port-forward', () => forward.close())
+  const control = openRouterControl(forward)
+  ctx.stack.defer('remove the route from the router', () => control.close())
+  const targets: Record<string, string> = {}
+  for (const remote of new Set(opts.expose.map((m) => m.remote))) {
+    targets[String(remote)] = `${meshService.clusterIP}:${remote}`
+  }
+  await control.add({ session: ctx.id, header: mark.header, value: mark.value, targets })
+  return control
+}
