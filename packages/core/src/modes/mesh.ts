@@ -46,6 +46,8 @@ export interface MeshSession extends Session {
   readonly router: string | undefined
   readonly meshService: string | undefined
   readonly expose: readonly PortMapping[]
+  /** The Service port in front of the first exposed pod port (what a caller dials), if any. */
+  readonly servicePort: number | undefined
 }
 
 /**
@@ -111,6 +113,7 @@ export async function mesh(options: MeshOptions): Promise<MeshSession> {
         router: routed?.router,
         meshService: routed?.meshService,
         expose: opts.expose,
+        servicePort: target.targets.find((t) => t.resolved === opts.expose[0]?.remote)?.port,
       },
       {
         ctx,
