@@ -6,35 +6,37 @@
  * test's namespace, where every session of this file lives; the cluster is shared), and the
  * session's private key must never reach the cluster.
  */
-import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 
 import {
   type ClusterEnv,
-  type FixtureNamespace,
   type WebWorkload,
-  createFixtureNamespace,
-  curlFromLaptop,
   deployWeb,
   inLaptop,
   kubectl,
-  loadClusterEnv,
   tokenKubeconfig,
 } from '../harness/cluster.js'
-import { ktxLeftovers, runKtxConnect, spawnInLaptop, startKtxConnect } from '../harness/ktx.js'
+import { runKtxConnect, spawnInLaptop, startKtxConnect } from '../harness/ktx.js'
+import { suiteFixture } from '../harness/suite.js'
 
-const env: ClusterEnv = loadClusterEnv()
-const importImage = fileURLToPath(
-  new URL('../../packages/shadow-image/scripts/import-local.sh', import.meta.url),
-)
+const suite = suiteFixture({
+  namespace: 'socks',
+  shadowImage: true,
+  negativeControl: {
+    unreachable: () => [
+      `http://${web.podIPs[0]}:8080/`,
+      `http://${web.clusterIP}/`,
+      `http://web.${suite.namespace}/`,
+    ],
+  },
+})
+const env: ClusterEnv = suite.env
 const libraryScript = fileURLToPath(new URL('./fixtures/library-connect.mjs', import.meta.url))
-let ns: FixtureNamespace
 let web: WebWorkload
 
 function curlSocks(port: number, url: string) {
@@ -44,40 +46,18 @@ function curlSocks(port: number, url: string) {
 }
 
 beforeAll(async () => {
-  // The image must carry the agent bundle of this build.
-  await promisify(execFile)('bash', [importImage], { timeout: 120_000 })
-  ns = await createFixtureNamespace(env, 'socks')
-  web = await deployWeb(env, ns.name, 'web', { body: `socks e2e page ${ns.name}` })
-  expect(await ktxLeftovers(env, ns.name)).toEqual([])
-})
-
-afterAll(async () => {
-  await ns.close()
-})
-
-describe('negative control: the laptop alone', () => {
-  it('cannot reach the Pod IP, the ClusterIP or the DNS name', async () => {
-    for (const url of [
-      `http://${web.podIPs[0]}:8080/`,
-      `http://${web.clusterIP}/`,
-      `http://web.${ns.name}/`,
-    ]) {
-      const result = await curlFromLaptop(env, url)
-      expect(result.code, url).not.toBe(0)
-      expect(result.stdout, url).toBe('')
-    }
-  })
+  web = await deployWeb(env, suite.namespace, 'web', { body: `socks e2e page ${suite.namespace}` })
 })
 
 describe('ktx connect --mode socks (CLI)', () => {
   it('reaches the Service by short name, name.ns, FQDN, ClusterIP and Pod IP; SIGINT removes everything', async () => {
-    const ktx = startKtxConnect(env, ['-n', ns.name, '--image', env.SHADOW_IMAGE])
+    const ktx = startKtxConnect(env, ['-n', suite.namespace, '--image', env.SHADOW_IMAGE])
     try {
       const { socksPort, httpUrl } = await ktx.ready
       const targets = [
         'http://web/',
-        `http://web.${ns.name}/`,
-        `http://web.${ns.name}.svc.cluster.local/`,
+        `http://web.${suite.namespace}/`,
+        `http://web.${suite.namespace}.svc.cluster.local/`,
         `http://${web.clusterIP}/`,
         `http://${web.podIPs[0]}:8080/`,
       ]
@@ -92,7 +72,7 @@ describe('ktx connect --mode socks (CLI)', () => {
         '10',
         '-x',
         httpUrl,
-        `http://web.${ns.name}/`,
+        `http://web.${suite.namespace}/`,
       ])
       expect(viaHttp.stdout.trim()).toBe(web.body)
       const viaConnect = await inLaptop(env, 'curl', [
@@ -102,14 +82,14 @@ describe('ktx connect --mode socks (CLI)', () => {
         '-p',
         '-x',
         httpUrl,
-        `http://web.${ns.name}/`,
+        `http://web.${suite.namespace}/`,
       ])
       expect(viaConnect.stdout.trim()).toBe(web.body)
 
       // While connected: the shadow pod is labelled and owned by the session Lease, and carries
       // only the public key.
       const pods = JSON.parse(
-        await kubectl(env, ['-n', ns.name, 'get', 'pods', '-l', 'ktx.dev/role=shadow', '-o', 'json']),
+        await kubectl(env, ['-n', suite.namespace, 'get', 'pods', '-l', 'ktx.dev/role=shadow', '-o', 'json']),
       ) as {
         items: {
           metadata: { labels: Record<string, string>; ownerReferences?: { kind: string }[] }
@@ -133,11 +113,16 @@ describe('ktx connect --mode socks (CLI)', () => {
     const result = await ktx.exited
     expect(result.stderr).toContain('Disconnected')
     expect(result.code).toBe(0)
-    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+    await suite.expectNoLeftovers()
   })
 
   it('works with a bearer-token ServiceAccount that has just the rights ktx needs', async () => {
-    const kubeconfig = await tokenKubeconfig(env, ns.name, 'ktx-user', `${LEASES_RULE}\n${PODS_RULES}`)
+    const kubeconfig = await tokenKubeconfig(
+      env,
+      suite.namespace,
+      'ktx-user',
+      `${LEASES_RULE}\n${PODS_RULES}`,
+    )
     // No -n: the namespace comes from the kubeconfig context.
     const ktx = startKtxConnect(env, ['--image', env.SHADOW_IMAGE], { KUBECONFIG: kubeconfig })
     try {
@@ -148,22 +133,22 @@ describe('ktx connect --mode socks (CLI)', () => {
       ktx.child.kill('SIGINT')
     }
     expect((await ktx.exited).code).toBe(0)
-    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+    await suite.expectNoLeftovers()
   })
 
   it('ends with a clear error and removes everything when the shadow pod is deleted under it', async () => {
-    const ktx = startKtxConnect(env, ['-n', ns.name, '--image', env.SHADOW_IMAGE])
+    const ktx = startKtxConnect(env, ['-n', suite.namespace, '--image', env.SHADOW_IMAGE])
     await ktx.ready
-    await kubectl(env, ['-n', ns.name, 'delete', 'pods', '-l', 'ktx.dev/role=shadow', '--wait=false'])
+    await kubectl(env, ['-n', suite.namespace, 'delete', 'pods', '-l', 'ktx.dev/role=shadow', '--wait=false'])
     const result = await ktx.exited
     expect(result.code).toBe(7)
     expect(result.stderr).toMatch(/Error \(KTX_(SSH|PORT_FORWARD)_LOST\)/)
-    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+    await suite.expectNoLeftovers()
   })
   it('deleting the session Lease garbage-collects the shadow pod; ktx reports the lost tunnel', async () => {
     const ktx = startKtxConnect(env, [
       '-n',
-      ns.name,
+      suite.namespace,
       '--socks-port',
       '0',
       '--http-port',
@@ -173,16 +158,23 @@ describe('ktx connect --mode socks (CLI)', () => {
     ])
     await ktx.ready
     // Only the Lease is deleted: the pod must go through its ownerReference (the GC), not through ktx.
-    await kubectl(env, ['-n', ns.name, 'delete', 'leases.coordination.k8s.io', '-l', 'ktx.dev/role=session'])
+    await kubectl(env, [
+      '-n',
+      suite.namespace,
+      'delete',
+      'leases.coordination.k8s.io',
+      '-l',
+      'ktx.dev/role=session',
+    ])
     const result = await ktx.exited
     expect(result.code).toBe(7)
     expect(result.stderr).toMatch(/Error \(KTX_(SSH|PORT_FORWARD)_LOST\)/)
-    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+    await suite.expectNoLeftovers()
   })
 
   it('a Ctrl+C during setup unwinds what was made and exits 130', async () => {
     // An image that never arrives keeps the session in "waiting for the shadow pod".
-    const ktx = startKtxConnect(env, ['-n', ns.name, '--image', 'localhost/ktx-never-pulled:v0'])
+    const ktx = startKtxConnect(env, ['-n', suite.namespace, '--image', 'localhost/ktx-never-pulled:v0'])
     await vi.waitFor(() => expect(ktx.output().stderr).toContain('Waiting for the shadow pod'), {
       timeout: 30_000,
       interval: 100,
@@ -191,13 +183,17 @@ describe('ktx connect --mode socks (CLI)', () => {
     const result = await ktx.exited
     expect(result.code).toBe(130)
     expect(result.stderr).toContain('Interrupted by SIGINT')
-    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+    await suite.expectNoLeftovers()
   })
 })
 
 describe('connect() as a library', () => {
   it('fetches through the dispatcher and the http.Agent, and `await using` cleans up', async () => {
-    const child = spawnInLaptop(env, libraryScript, [ns.name, env.SHADOW_IMAGE, `http://web.${ns.name}/`])
+    const child = spawnInLaptop(env, libraryScript, [
+      suite.namespace,
+      env.SHADOW_IMAGE,
+      `http://web.${suite.namespace}/`,
+    ])
     let stdout = ''
     let stderr = ''
     child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
@@ -211,7 +207,7 @@ describe('connect() as a library', () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>)
     expect(first).toMatchObject({ status: 200, fetched: `${web.body}\n`, agentBody: `${web.body}\n` })
     expect(second).toEqual({ closed: first!.id })
-    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+    await suite.expectNoLeftovers()
   })
 })
 
@@ -221,7 +217,7 @@ describe('bad input fails clearly and leaves nothing behind', () => {
     expect(result.code).toBe(3)
     expect(result.stderr).toMatch(/Error \(KTX_KUBE_CONTEXT_NOT_FOUND\): Context "no-such-context" not found/)
     expect(result.stderr).toMatch(/available contexts: \S+/)
-    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+    await suite.expectNoLeftovers()
   })
 
   it('a missing namespace (exit 3)', async () => {
@@ -230,12 +226,12 @@ describe('bad input fails clearly and leaves nothing behind', () => {
     expect(result.stderr).toContain(
       'Error (KTX_KUBE_NAMESPACE_NOT_FOUND): Namespace "no-such-namespace-ktx" does not exist',
     )
-    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+    await suite.expectNoLeftovers()
   })
 
   it('an RBAC denial names the verb and resource (exit 4)', async () => {
-    const kubeconfig = await tokenKubeconfig(env, ns.name, 'leases-only', LEASES_RULE)
-    const result = await runKtxConnect(env, ['-n', ns.name, '--image', env.SHADOW_IMAGE], {
+    const kubeconfig = await tokenKubeconfig(env, suite.namespace, 'leases-only', LEASES_RULE)
+    const result = await runKtxConnect(env, ['-n', suite.namespace, '--image', env.SHADOW_IMAGE], {
       KUBECONFIG: kubeconfig,
     })
     expect(result.code).toBe(4)
@@ -243,7 +239,7 @@ describe('bad input fails clearly and leaves nothing behind', () => {
       /Error \(KTX_KUBE_FORBIDDEN\): Not allowed to create pods in namespace "socks-/,
     )
     expect(result.stderr).toContain('kubectl auth can-i create pods')
-    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+    await suite.expectNoLeftovers()
   })
 
   it('an unreachable API server (exit 7)', async () => {
@@ -253,23 +249,30 @@ describe('bad input fails clearly and leaves nothing behind', () => {
     expect(result.stderr).toContain(
       'Error (KTX_KUBE_UNREACHABLE): API server unreachable at https://127.0.0.1:1',
     )
-    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+    await suite.expectNoLeftovers()
   })
 
   it('an image that cannot be pulled names the image and pod (exit 6)', async () => {
     const image = 'localhost/ktx-no-such-image:v0'
-    const result = await runKtxConnect(env, ['-n', ns.name, '--image', image, '--podCreationTimeout', '90'])
+    const result = await runKtxConnect(env, [
+      '-n',
+      suite.namespace,
+      '--image',
+      image,
+      '--podCreationTimeout',
+      '90',
+    ])
     expect(result.code).toBe(6)
     expect(result.stderr).toMatch(
       /Error \(KTX_SHADOW_IMAGE_PULL\): Shadow pod socks-\w+\/ktx-shadow-\w+ cannot get image "localhost\/ktx-no-such-image:v0"/,
     )
-    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+    await suite.expectNoLeftovers()
   })
 
   it('an image that is not a ktx agent exits and is reported (exit 6)', async () => {
     const result = await runKtxConnect(env, [
       '-n',
-      ns.name,
+      suite.namespace,
       '--image',
       env.BUSYBOX_IMAGE,
       '--podCreationTimeout',
@@ -278,7 +281,7 @@ describe('bad input fails clearly and leaves nothing behind', () => {
     expect(result.code).toBe(6)
     expect(result.stderr).toMatch(/Error \(KTX_SHADOW_(CRASHED|NOT_READY)\): Shadow pod/)
     expect(result.stderr).toContain(env.BUSYBOX_IMAGE)
-    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+    await suite.expectNoLeftovers()
   })
 })
 

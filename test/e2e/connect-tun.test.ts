@@ -14,29 +14,34 @@ import { chownSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import {
   type ClusterEnv,
-  type FixtureNamespace,
   type WebWorkload,
-  createFixtureNamespace,
   curlFromLaptop,
   deployWeb,
   inLaptop,
   kubectl,
-  loadClusterEnv,
 } from '../harness/cluster.js'
-import { KTX_BIN, type ProcessResult, ktxLeftovers, spawnInLaptop } from '../harness/ktx.js'
+import { KTX_BIN, type ProcessResult, spawnInLaptop } from '../harness/ktx.js'
+import { suiteFixture } from '../harness/suite.js'
 
-const env: ClusterEnv = loadClusterEnv()
-const importImage = fileURLToPath(
-  new URL('../../packages/shadow-image/scripts/import-local.sh', import.meta.url),
-)
+const suite = suiteFixture({
+  namespace: 'tun',
+  shadowImage: true,
+  negativeControl: {
+    unreachable: () => [
+      `http://${web.podIPs[0]}:8080/`,
+      `http://${web.clusterIP}/`,
+      `http://web.${suite.namespace}/`,
+    ],
+    unresolvable: () => [`db.${suite.namespace}.svc.cluster.local`],
+  },
+})
+const env: ClusterEnv = suite.env
 const libraryHostsScript = fileURLToPath(new URL('./fixtures/library-tun-hosts.mjs', import.meta.url))
-let ns: FixtureNamespace
 let web: WebWorkload
 let db: WebWorkload
 let before: string
@@ -103,7 +108,7 @@ async function runKtx(
 }
 
 function connectArgs(...extra: string[]): string[] {
-  return ['connect', '-n', ns.name, '--image', env.SHADOW_IMAGE, ...extra]
+  return ['connect', '-n', suite.namespace, '--image', env.SHADOW_IMAGE, ...extra]
 }
 
 const homes: string[] = []
@@ -126,50 +131,25 @@ async function tun2socksRunning(): Promise<string> {
 }
 
 beforeAll(async () => {
-  await promisify(execFile)('bash', [importImage], { timeout: 120_000 })
-  ns = await createFixtureNamespace(env, 'tun')
   ;[web, db] = await Promise.all([
-    deployWeb(env, ns.name, 'web', { replicas: 3, body: `tun e2e page ${ns.name}` }),
-    deployWeb(env, ns.name, 'db', { replicas: 2, headless: true, body: 'db' }),
+    deployWeb(env, suite.namespace, 'web', { replicas: 3, body: `tun e2e page ${suite.namespace}` }),
+    deployWeb(env, suite.namespace, 'db', { replicas: 2, headless: true, body: 'db' }),
   ])
   expect(web.podIPs).toHaveLength(3)
-  expect(await ktxLeftovers(env, ns.name)).toEqual([])
   before = await laptopState()
   expect(await tun2socksRunning()).toBe('')
 })
 
 afterAll(async () => {
   // A failed test may have left a session behind; the next suites need a clean laptop.
-  for (const home of homes) await runKtx(['clean', '-n', ns.name], home)
+  for (const home of homes) await runKtx(['clean', '-n', suite.namespace], home)
   await inLaptop(env, 'ip', ['link', 'delete', 'ktxbusy'])
-  await ns.close()
-})
-
-describe('negative control: the laptop alone', () => {
-  it('cannot reach the Pod IP, the ClusterIP or the names, and cannot resolve cluster names', async () => {
-    for (const url of [
-      `http://${web.podIPs[0]}:8080/`,
-      `http://${web.clusterIP}/`,
-      `http://web.${ns.name}/`,
-    ]) {
-      const result = await curlFromLaptop(env, url)
-      expect(result.code, url).not.toBe(0)
-      expect(result.stdout, url).toBe('')
-    }
-    const dig = await inLaptop(env, 'dig', [
-      '+short',
-      '+time=2',
-      '+tries=1',
-      `db.${ns.name}.svc.cluster.local`,
-    ])
-    expect(dig.stdout.trim()).toBe('')
-  })
 })
 
 describe('ktx connect (tun mode)', () => {
   it('--dryRun prints the plan from the ServiceCIDR API and node podCIDRs and changes nothing', async () => {
     const result = await runKtx(
-      ['connect', '-n', ns.name, '--dryRun', '--excludeIps', web.podIPs[0]!],
+      ['connect', '-n', suite.namespace, '--dryRun', '--excludeIps', web.podIPs[0]!],
       newHome(),
     )
     expect(result.code).toBe(0)
@@ -178,7 +158,7 @@ describe('ktx connect (tun mode)', () => {
     expect(result.stdout).toContain(`${`${web.podIPs[0]!}/32`.padEnd(22)}exclude`)
     expect(result.stdout).toContain(`Cluster DNS: ${env.CLUSTER_DNS_IP}`)
     expect(await laptopState()).toBe(before)
-    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+    await suite.expectNoLeftovers()
   })
 
   it('reaches svc, svc.ns, the FQDN, a ClusterIP and a Pod IP; resolves a headless Service to its pods; Ctrl-C restores everything', async () => {
@@ -191,19 +171,19 @@ describe('ktx connect (tun mode)', () => {
 
       for (const url of [
         'http://web/',
-        `http://web.${ns.name}/`,
-        `http://web.${ns.name}.svc/`,
-        `http://web.${ns.name}.svc.cluster.local/`,
+        `http://web.${suite.namespace}/`,
+        `http://web.${suite.namespace}.svc/`,
+        `http://web.${suite.namespace}.svc.cluster.local/`,
         `http://${web.clusterIP}/`,
         `http://${web.podIPs[0]}:8080/`,
       ]) {
         expect(await curlBody(url), url).toBe(web.body)
       }
 
-      const headless = `db.${ns.name}.svc.cluster.local`
+      const headless = `db.${suite.namespace}.svc.cluster.local`
       const dig = await inLaptop(env, 'dig', ['+short', '+time=3', headless])
       expect(dig.stdout.trim().split('\n').sort()).toEqual([...db.podIPs].sort())
-      const nslookup = await inLaptop(env, 'nslookup', [`db.${ns.name}`])
+      const nslookup = await inLaptop(env, 'nslookup', [`db.${suite.namespace}`])
       for (const ip of db.podIPs) expect(nslookup.stdout).toContain(`Address: ${ip}`)
 
       // A public name: answered by the laptop's own upstream, which is asked first and only.
@@ -233,7 +213,7 @@ describe('ktx connect (tun mode)', () => {
     expect(result.code).toBe(0)
     expect(await laptopState()).toBe(before)
     expect(await tun2socksRunning()).toBe('')
-    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+    await suite.expectNoLeftovers()
   })
 
   it('--excludeIps with one Pod IP makes exactly that pod unreachable; its neighbours stay reachable', async () => {
@@ -265,7 +245,7 @@ describe('ktx connect (tun mode)', () => {
     expect(result.stderr).toContain('Error (KTX_TUN2SOCKS_EXITED): tun2socks was killed by SIGKILL')
     expect(result.code).toBe(7)
     expect(await laptopState()).toBe(before)
-    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+    await suite.expectNoLeftovers()
   })
 
   it('after kill -9, `ktx clean` replays the journal: tun2socks, routes, device and resolv.conf go, and the cluster objects too', async () => {
@@ -277,17 +257,17 @@ describe('ktx connect (tun mode)', () => {
     // What a crash leaves: tun2socks still running, the device, routes and resolver in place.
     expect(await tun2socksRunning()).toContain('tun://ktx0')
     expect(await laptopState()).not.toBe(before)
-    expect(await ktxLeftovers(env, ns.name)).not.toEqual([])
+    expect(await suite.leftovers()).not.toEqual([])
 
-    const clean = await runKtx(['clean', '-n', ns.name], home)
+    const clean = await runKtx(['clean', '-n', suite.namespace], home)
     expect(clean.stderr).not.toMatch(/Error/)
     expect(clean.code).toBe(0)
     expect(await laptopState()).toBe(before)
     expect(await tun2socksRunning()).toBe('')
-    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+    await suite.expectNoLeftovers()
 
     // A second clean finds nothing left to do.
-    const again = await runKtx(['clean', '-n', ns.name], home)
+    const again = await runKtx(['clean', '-n', suite.namespace], home)
     expect(again.code).toBe(0)
     expect(await laptopState()).toBe(before)
   })
@@ -301,7 +281,7 @@ describe('connect() as a library, hosts mode', () => {
     const child = spawnInLaptop(
       env,
       libraryHostsScript,
-      [ns.name, env.SHADOW_IMAGE, env.TUN2SOCKS, hostsFile],
+      [suite.namespace, env.SHADOW_IMAGE, env.TUN2SOCKS, hostsFile],
       {
         HOME: newHome(),
       },
@@ -318,26 +298,37 @@ describe('connect() as a library, hosts mode', () => {
       const block = readFileSync(hostsFile, 'utf8')
       expect(block.startsWith(original)).toBe(true)
       expect(block).toContain(
-        `${web.clusterIP} web web.${ns.name} web.${ns.name}.svc web.${ns.name}.svc.cluster.local\n`,
+        `${web.clusterIP} web web.${suite.namespace} web.${suite.namespace}.svc web.${suite.namespace}.svc.cluster.local\n`,
       )
       expect(db.podIPs).toContain(/^(\S+) db db\./m.exec(block)?.[1])
 
-      await kubectl(env, ['-n', ns.name, 'create', 'service', 'clusterip', 'extra', '--tcp=80:8080'])
+      await kubectl(env, ['-n', suite.namespace, 'create', 'service', 'clusterip', 'extra', '--tcp=80:8080'])
       const extraIP = (
-        await kubectl(env, ['-n', ns.name, 'get', 'service', 'extra', '-o', 'jsonpath={.spec.clusterIP}'])
+        await kubectl(env, [
+          '-n',
+          suite.namespace,
+          'get',
+          'service',
+          'extra',
+          '-o',
+          'jsonpath={.spec.clusterIP}',
+        ])
       ).trim()
       await vi.waitFor(
-        () => expect(readFileSync(hostsFile, 'utf8')).toContain(`${extraIP} extra extra.${ns.name} `),
+        () => expect(readFileSync(hostsFile, 'utf8')).toContain(`${extraIP} extra extra.${suite.namespace} `),
         {
           timeout: 30_000,
           interval: 200,
         },
       )
-      await kubectl(env, ['-n', ns.name, 'delete', 'service', 'extra'])
-      await vi.waitFor(() => expect(readFileSync(hostsFile, 'utf8')).not.toContain(`extra.${ns.name}`), {
-        timeout: 30_000,
-        interval: 200,
-      })
+      await kubectl(env, ['-n', suite.namespace, 'delete', 'service', 'extra'])
+      await vi.waitFor(
+        () => expect(readFileSync(hostsFile, 'utf8')).not.toContain(`extra.${suite.namespace}`),
+        {
+          timeout: 30_000,
+          interval: 200,
+        },
+      )
     } finally {
       child.kill('SIGTERM')
     }
@@ -346,7 +337,7 @@ describe('connect() as a library, hosts mode', () => {
     expect(stdout).toContain('"closed"')
     expect(readFileSync(hostsFile, 'utf8')).toBe(original)
     expect(await laptopState()).toBe(before)
-    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+    await suite.expectNoLeftovers()
   })
 })
 
@@ -398,7 +389,7 @@ describe('refusals change nothing', () => {
     expect(result.stderr).not.toContain('EACCES')
     expect(result.code).toBe(4)
     expect(await laptopState()).toBe(before)
-    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+    await suite.expectNoLeftovers()
   })
 
   it('without tun2socks: says how to install it (exit 8)', async () => {
@@ -416,7 +407,7 @@ describe('refusals change nothing', () => {
     expect(result.stderr).toContain('KTX_TUN2SOCKS=/path/to/tun2socks')
     expect(result.code).toBe(8)
     expect(await laptopState()).toBe(before)
-    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+    await suite.expectNoLeftovers()
   })
 
   it('with the TUN name taken: names the device and the way out (exit 8)', async () => {
@@ -431,7 +422,7 @@ describe('refusals change nothing', () => {
       expect(result.stderr).toContain('--tunName')
       expect(result.code).toBe(8)
       expect(await laptopState()).toBe(taken)
-      expect(await ktxLeftovers(env, ns.name)).toEqual([])
+      await suite.expectNoLeftovers()
     } finally {
       await inLaptop(env, 'ip', ['link', 'delete', 'ktxbusy'])
     }

@@ -7,20 +7,10 @@
  * (as TCP health checks do). Afterwards the shadow pod's TCP table (read from /proc inside
  * the pod) has no CLOSE_WAIT and the agent holds exactly the descriptors it held before.
  */
-import { execFile } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
-import {
-  type ClusterEnv,
-  type FixtureNamespace,
-  createFixtureNamespace,
-  kubectl,
-  loadClusterEnv,
-  run,
-} from '../harness/cluster.js'
+import { type ClusterEnv, kubectl, run } from '../harness/cluster.js'
 import {
   type LaptopServers,
   deployExchangeFixture,
@@ -28,26 +18,20 @@ import {
   startKtxExchange,
   startLaptopServers,
 } from '../harness/exchange.js'
-import { ktxLeftovers } from '../harness/ktx.js'
+import { suiteFixture } from '../harness/suite.js'
 
-const env: ClusterEnv = loadClusterEnv()
-const importImage = fileURLToPath(
-  new URL('../../packages/shadow-image/scripts/import-local.sh', import.meta.url),
-)
-let ns: FixtureNamespace
+const suite = suiteFixture({ namespace: 'exload', shadowImage: true })
+const env: ClusterEnv = suite.env
 let laptop: LaptopServers
 
 beforeAll(async () => {
-  await promisify(execFile)('bash', [importImage], { timeout: 120_000 })
-  ns = await createFixtureNamespace(env, 'exload')
-  await deployExchangeFixture(env, ns.name)
+  await deployExchangeFixture(env, suite.namespace)
   laptop = await startLaptopServers(env, ['laptop'])
 })
 
 afterAll(async () => {
-  // Either may be missing when the set-up failed half-way; the namespace must go regardless.
+  // Missing when the set-up failed half-way (suiteFixture deletes the namespace regardless).
   await (laptop as LaptopServers | undefined)?.close()
-  await (ns as FixtureNamespace | undefined)?.close()
 })
 
 interface SocketStats {
@@ -85,7 +69,7 @@ console.log(JSON.stringify({ states, fds: fs.readdirSync('/proc/1/fd').length })
 async function shadowStats(pod: string): Promise<SocketStats> {
   const out = await kubectl(env, [
     '-n',
-    ns.name,
+    suite.namespace,
     'exec',
     pod,
     '--',
@@ -186,7 +170,7 @@ describe('the reverse path under load', () => {
       const ktx = startKtxExchange(env, [
         'web',
         '-n',
-        ns.name,
+        suite.namespace,
         '--expose',
         `${laptop.ports[0]!}:8080`,
         '--image',
@@ -197,7 +181,7 @@ describe('the reverse path under load', () => {
         const pod = (
           await kubectl(env, [
             '-n',
-            ns.name,
+            suite.namespace,
             'get',
             'pods',
             '-l',
@@ -217,9 +201,9 @@ describe('the reverse path under load', () => {
         const before = await quietStats(pod)
 
         // 8 requests 20 s apart: one socket open for 140 s.
-        const longLived = nodeInCluster(env, ns.name, LONG_LIVED(8, 20_000), 300_000)
+        const longLived = nodeInCluster(env, suite.namespace, LONG_LIVED(8, 20_000), 300_000)
 
-        const crowd = await nodeInCluster(env, ns.name, CROWD, 120_000)
+        const crowd = await nodeInCluster(env, suite.namespace, CROWD, 120_000)
         expect(crowd.stderr).toBe('')
         expect(JSON.parse(crowd.stdout)).toEqual({ full: 125, others: 75 })
 
@@ -272,7 +256,7 @@ describe('the reverse path under load', () => {
         await ktx.exited
       }
       expect((await ktx.exited).code).toBe(0)
-      expect(await ktxLeftovers(env, ns.name)).toEqual([])
+      await suite.expectNoLeftovers()
     },
   )
 })

@@ -4,19 +4,10 @@
  * a live session. Sessions here use a 10 s lease so "the owner is gone" arrives quickly; the tests
  * wait for it by watching the Lease lapse, not by sleeping.
  */
-import { execFile } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
-import {
-  type ClusterEnv,
-  type FixtureNamespace,
-  createFixtureNamespace,
-  kubectl,
-  loadClusterEnv,
-} from '../harness/cluster.js'
+import { type ClusterEnv, kubectl } from '../harness/cluster.js'
 import {
   type LaptopServers,
   type RunningExchange,
@@ -28,38 +19,32 @@ import {
   startKtxExchange,
   startLaptopServers,
 } from '../harness/exchange.js'
-import { ktxLeftovers } from '../harness/ktx.js'
+import { suiteFixture } from '../harness/suite.js'
 
-const env: ClusterEnv = loadClusterEnv()
-const importImage = fileURLToPath(
-  new URL('../../packages/shadow-image/scripts/import-local.sh', import.meta.url),
-)
-let ns: FixtureNamespace
+const suite = suiteFixture({ namespace: 'recover', shadowImage: true })
+const env: ClusterEnv = suite.env
 let laptop: LaptopServers
 let serviceSpec: string
 let deploymentSpec: string
 const LAPTOP = 'answered by the laptop'
 
 beforeAll(async () => {
-  await promisify(execFile)('bash', [importImage], { timeout: 120_000 })
-  ns = await createFixtureNamespace(env, 'recover')
-  await deployExchangeFixture(env, ns.name)
+  await deployExchangeFixture(env, suite.namespace)
   laptop = await startLaptopServers(env, [LAPTOP])
-  serviceSpec = await specOf(env, ns.name, 'service', 'web')
-  deploymentSpec = await specOf(env, ns.name, 'deployment', 'web')
+  serviceSpec = await specOf(env, suite.namespace, 'service', 'web')
+  deploymentSpec = await specOf(env, suite.namespace, 'deployment', 'web')
 })
 
 afterAll(async () => {
-  // Either may be missing when the set-up failed half-way; the namespace must go regardless.
+  // Missing when the set-up failed half-way (suiteFixture deletes the namespace regardless).
   await (laptop as LaptopServers | undefined)?.close()
-  await (ns as FixtureNamespace | undefined)?.close()
 })
 
 function exchangeWeb(...extra: string[]): RunningExchange {
   return startKtxExchange(env, [
     'web',
     '-n',
-    ns.name,
+    suite.namespace,
     '--expose',
     `${laptop.ports[0]!}:8080`,
     '--leaseDuration',
@@ -82,7 +67,7 @@ async function waitLeasesLapsed(): Promise<void> {
       const leases = JSON.parse(
         await kubectl(env, [
           '-n',
-          ns.name,
+          suite.namespace,
           'get',
           'leases.coordination.k8s.io',
           '-l',
@@ -102,38 +87,38 @@ async function waitLeasesLapsed(): Promise<void> {
 }
 
 async function expectRestored(): Promise<void> {
-  const result = await getFromCluster(env, ns.name, 'http://web/')
+  const result = await getFromCluster(env, suite.namespace, 'http://web/')
   expect(result.stdout).toMatch(/^real web-/)
-  expect(await specOf(env, ns.name, 'service', 'web')).toBe(serviceSpec)
-  expect(await specOf(env, ns.name, 'deployment', 'web')).toBe(deploymentSpec)
+  expect(await specOf(env, suite.namespace, 'service', 'web')).toBe(serviceSpec)
+  expect(await specOf(env, suite.namespace, 'deployment', 'web')).toBe(deploymentSpec)
   const annotations = {
-    ...(await annotationsOf(env, ns.name, 'service', 'web')),
-    ...(await annotationsOf(env, ns.name, 'deployment', 'web')),
+    ...(await annotationsOf(env, suite.namespace, 'service', 'web')),
+    ...(await annotationsOf(env, suite.namespace, 'deployment', 'web')),
   }
   expect(Object.keys(annotations).filter((key) => key.startsWith('ktx.dev/'))).toEqual([])
-  expect(await ktxLeftovers(env, ns.name)).toEqual([])
+  await suite.expectNoLeftovers()
 }
 
 describe('kill -9 during an exchange', () => {
   it('then ktx recover: refused while the owner may be alive, restores everything once its lease lapsed', async () => {
     const ktx = exchangeWeb()
     await ktx.ready
-    expect((await getFromCluster(env, ns.name, 'http://web/')).stdout).toBe(`${LAPTOP}\n`)
+    expect((await getFromCluster(env, suite.namespace, 'http://web/')).stdout).toBe(`${LAPTOP}\n`)
     await killHard(ktx)
 
-    const early = await runKtx(env, ['recover', 'web', '-n', ns.name])
+    const early = await runKtx(env, ['recover', 'web', '-n', suite.namespace])
     expect(early.code).toBe(5)
     expect(early.stderr).toMatch(
       /Error \(KTX_SESSION_ALIVE\): Service "web" is held by a session that is still running: \S+@\S+ \(session [0-9a-f]{8}, last alive \d{4}-\d\d-\d\dT[\d:]+Z \(\d+s ago\)\)/,
     )
     expect(early.stderr).toContain('--force')
-    expect(await ktxLeftovers(env, ns.name)).not.toEqual([])
+    expect(await suite.leftovers()).not.toEqual([])
 
     await waitLeasesLapsed()
-    const recovered = await runKtx(env, ['recover', 'web', '-n', ns.name])
+    const recovered = await runKtx(env, ['recover', 'web', '-n', suite.namespace])
     expect(recovered.stderr).toBe('')
     expect(recovered.code).toBe(0)
-    expect(recovered.stdout).toContain(`Recovered Service ${ns.name}/web`)
+    expect(recovered.stdout).toContain(`Recovered Service ${suite.namespace}/web`)
     expect(recovered.stdout).toContain('selector restored: app=web')
     await expectRestored()
   })
@@ -143,21 +128,29 @@ describe('kill -9 during an exchange', () => {
     await ktx.ready
     await killHard(ktx)
 
-    const whileAlive = await runKtx(env, ['clean', '-n', ns.name, '--clusterOnly'])
+    const whileAlive = await runKtx(env, ['clean', '-n', suite.namespace, '--clusterOnly'])
     expect(whileAlive.code).toBe(0)
     expect(whileAlive.stdout).toMatch(/left alone \(alive\): [0-9a-f]{8}/)
     expect(
-      await kubectl(env, ['-n', ns.name, 'get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}']),
+      await kubectl(env, [
+        '-n',
+        suite.namespace,
+        'get',
+        'deployment',
+        'web',
+        '-o',
+        'jsonpath={.spec.replicas}',
+      ]),
     ).toBe('0')
 
     await waitLeasesLapsed()
-    const cleaned = await runKtx(env, ['clean', '-n', ns.name, '--clusterOnly'])
+    const cleaned = await runKtx(env, ['clean', '-n', suite.namespace, '--clusterOnly'])
     expect(cleaned.code).toBe(0)
     expect(cleaned.stdout).toContain('restore service/web')
     expect(
       await kubectl(env, [
         '-n',
-        ns.name,
+        suite.namespace,
         'get',
         'deployment',
         'web',
@@ -180,7 +173,7 @@ describe('kill -9 during an exchange', () => {
       expect(second.output().stderr).toMatch(
         /web was left by session [0-9a-f]{8} of \S+ \(last alive .*\); restored it before taking over/,
       )
-      expect((await getFromCluster(env, ns.name, 'http://web/')).stdout).toBe(`${LAPTOP}\n`)
+      expect((await getFromCluster(env, suite.namespace, 'http://web/')).stdout).toBe(`${LAPTOP}\n`)
     } finally {
       second.child.kill('SIGINT')
       await second.exited
@@ -209,7 +202,7 @@ describe('two sessions racing for one Service', () => {
       // Only the winner's objects exist, and the Service points at the winner's shadow.
       const sessions = await kubectl(env, [
         '-n',
-        ns.name,
+        suite.namespace,
         'get',
         'pods,leases.coordination.k8s.io',
         '-l',
@@ -221,10 +214,18 @@ describe('two sessions racing for one Service', () => {
       expect(ids.size).toBe(1)
       const winnerId = [...ids][0]!
       expect(
-        await kubectl(env, ['-n', ns.name, 'get', 'service', 'web', '-o', 'jsonpath={.spec.selector}']),
+        await kubectl(env, [
+          '-n',
+          suite.namespace,
+          'get',
+          'service',
+          'web',
+          '-o',
+          'jsonpath={.spec.selector}',
+        ]),
       ).toBe(`{"ktx.dev/exchange":"${winnerId}"}`)
       expect(winner.output().stdout).toContain(winnerId)
-      expect((await getFromCluster(env, ns.name, 'http://web/')).stdout).toBe(`${LAPTOP}\n`)
+      expect((await getFromCluster(env, suite.namespace, 'http://web/')).stdout).toBe(`${LAPTOP}\n`)
     } finally {
       for (const r of racers) r.child.kill('SIGINT')
       await Promise.all(racers.map((r) => r.exited))
@@ -237,9 +238,9 @@ describe('ktx recover --force', () => {
   it('takes the Service back from a live session, which then ends with an error and leaves nothing', async () => {
     const ktx = exchangeWeb()
     await ktx.ready
-    const forced = await runKtx(env, ['recover', 'web', '-n', ns.name, '--force'])
+    const forced = await runKtx(env, ['recover', 'web', '-n', suite.namespace, '--force'])
     expect(forced.code).toBe(0)
-    expect(forced.stdout).toContain(`Recovered Service ${ns.name}/web`)
+    expect(forced.stdout).toContain(`Recovered Service ${suite.namespace}/web`)
     const result = await ktx.exited
     expect(result.code).not.toBe(0)
     expect(result.stderr).toMatch(/Error \(KTX_(SSH_LOST|PORT_FORWARD_LOST|SERVICE_LOST)\)/)

@@ -5,20 +5,10 @@
  * after Ctrl+C the very next request is answered by the real pods again, the Service (and, in
  * scale mode, the Deployment) spec is byte-for-byte what it was, and no ktx object is left.
  */
-import { execFile } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
-import {
-  type ClusterEnv,
-  type FixtureNamespace,
-  createFixtureNamespace,
-  kubectl,
-  loadClusterEnv,
-  tokenKubeconfig,
-} from '../harness/cluster.js'
+import { type ClusterEnv, kubectl, tokenKubeconfig } from '../harness/cluster.js'
 import {
   type LaptopServers,
   annotationsOf,
@@ -33,13 +23,10 @@ import {
   startLaptopServers,
   webServiceManifest,
 } from '../harness/exchange.js'
-import { ktxLeftovers } from '../harness/ktx.js'
+import { suiteFixture } from '../harness/suite.js'
 
-const env: ClusterEnv = loadClusterEnv()
-const importImage = fileURLToPath(
-  new URL('../../packages/shadow-image/scripts/import-local.sh', import.meta.url),
-)
-let ns: FixtureNamespace
+const suite = suiteFixture({ namespace: 'exchange', shadowImage: true })
+const env: ClusterEnv = suite.env
 let laptop: LaptopServers
 let serviceSpec: string
 let deploymentSpec: string
@@ -51,24 +38,21 @@ let portA: number
 let portB: number
 
 beforeAll(async () => {
-  await promisify(execFile)('bash', [importImage], { timeout: 120_000 })
-  ns = await createFixtureNamespace(env, 'exchange')
-  await deployExchangeFixture(env, ns.name)
+  await deployExchangeFixture(env, suite.namespace)
   laptop = await startLaptopServers(env, [LAPTOP_A, LAPTOP_B])
   ;[portA, portB] = laptop.ports as [number, number]
-  serviceSpec = await specOf(env, ns.name, 'service', 'web')
-  deploymentSpec = await specOf(env, ns.name, 'deployment', 'web')
+  serviceSpec = await specOf(env, suite.namespace, 'service', 'web')
+  deploymentSpec = await specOf(env, suite.namespace, 'deployment', 'web')
 })
 
 afterAll(async () => {
-  // Either may be missing when the set-up failed half-way; the namespace must go regardless.
+  // Missing when the set-up failed half-way (suiteFixture deletes the namespace regardless).
   await (laptop as LaptopServers | undefined)?.close()
-  await (ns as FixtureNamespace | undefined)?.close()
 })
 
 async function expectRealPods(): Promise<void> {
   for (const url of ['http://web/', 'http://web:9000/']) {
-    const result = await getFromCluster(env, ns.name, url)
+    const result = await getFromCluster(env, suite.namespace, url)
     expect(result.stdout, url).toMatch(/^real web-/)
   }
 }
@@ -94,20 +78,20 @@ async function readyEndpoints(namespace: string, service: string): Promise<strin
 }
 
 async function expectUntouched(): Promise<void> {
-  expect(await specOf(env, ns.name, 'service', 'web')).toBe(serviceSpec)
-  expect(await specOf(env, ns.name, 'deployment', 'web')).toBe(deploymentSpec)
+  expect(await specOf(env, suite.namespace, 'service', 'web')).toBe(serviceSpec)
+  expect(await specOf(env, suite.namespace, 'deployment', 'web')).toBe(deploymentSpec)
   const annotations = {
-    ...(await annotationsOf(env, ns.name, 'service', 'web')),
-    ...(await annotationsOf(env, ns.name, 'deployment', 'web')),
+    ...(await annotationsOf(env, suite.namespace, 'service', 'web')),
+    ...(await annotationsOf(env, suite.namespace, 'deployment', 'web')),
   }
   expect(Object.keys(annotations).filter((key) => key.startsWith('ktx.dev/'))).toEqual([])
-  expect(await ktxLeftovers(env, ns.name)).toEqual([])
+  await suite.expectNoLeftovers()
 }
 
 describe('negative control: without ktx', () => {
   it('callers in the cluster reach the real pods on both ports, and cannot reach the laptop', async () => {
     await expectRealPods()
-    const direct = await getFromCluster(env, ns.name, `http://${laptopIp(env)}:${portA}/`)
+    const direct = await getFromCluster(env, suite.namespace, `http://${laptopIp(env)}:${portA}/`)
     expect(direct.code).not.toBe(0)
     expect(direct.stdout).toBe('')
   })
@@ -118,7 +102,7 @@ describe('ktx exchange --mode selector', () => {
     const ktx = startKtxExchange(env, [
       'web',
       '-n',
-      ns.name,
+      suite.namespace,
       '--expose',
       `${portA}:8080,${portB}:90`,
       '--image',
@@ -126,33 +110,44 @@ describe('ktx exchange --mode selector', () => {
     ])
     try {
       const summary = await ktx.ready
-      expect(summary).toContain(`Exchanged: Service ${ns.name}/web`)
-      expect((await getFromCluster(env, ns.name, 'http://web/')).stdout).toBe(`${LAPTOP_A}\n`)
-      expect((await getFromCluster(env, ns.name, 'http://web:9000/')).stdout).toBe(`${LAPTOP_B}\n`)
-      expect((await getFromCluster(env, ns.name, `http://web.${ns.name}.svc.cluster.local/`)).stdout).toBe(
-        `${LAPTOP_A}\n`,
-      )
+      expect(summary).toContain(`Exchanged: Service ${suite.namespace}/web`)
+      expect((await getFromCluster(env, suite.namespace, 'http://web/')).stdout).toBe(`${LAPTOP_A}\n`)
+      expect((await getFromCluster(env, suite.namespace, 'http://web:9000/')).stdout).toBe(`${LAPTOP_B}\n`)
+      expect(
+        (await getFromCluster(env, suite.namespace, `http://web.${suite.namespace}.svc.cluster.local/`))
+          .stdout,
+      ).toBe(`${LAPTOP_A}\n`)
 
       // The Service carries the lock and the original selector; the shadow pod is the session's.
-      const annotations = await annotationsOf(env, ns.name, 'service', 'web')
+      const annotations = await annotationsOf(env, suite.namespace, 'service', 'web')
       expect(JSON.parse(annotations['ktx.dev/lock']!)).toMatchObject({ verb: 'exchange', mode: 'selector' })
       expect(JSON.parse(annotations['ktx.dev/original-selector']!)).toMatchObject({
         selector: { app: 'web' },
       })
       const shadow = JSON.parse(
-        await kubectl(env, ['-n', ns.name, 'get', 'pods', '-l', 'ktx.dev/role=exchange', '-o', 'json']),
+        await kubectl(env, [
+          '-n',
+          suite.namespace,
+          'get',
+          'pods',
+          '-l',
+          'ktx.dev/role=exchange',
+          '-o',
+          'json',
+        ]),
       ) as { items: { metadata: { ownerReferences: { kind: string }[] } }[] }
       expect(shadow.items).toHaveLength(1)
       expect(shadow.items[0]!.metadata.ownerReferences[0]!.kind).toBe('Lease')
 
       // A CD pipeline re-applies the Service: ktx notices, says so, and the laptop keeps answering.
-      await kubectl(env, ['apply', '-f', '-'], webServiceManifest(ns.name))
+      await kubectl(env, ['apply', '-f', '-'], webServiceManifest(suite.namespace))
       await vi.waitFor(() => expect(ktx.output().stderr).toContain('pointed it at the shadow pod again'), {
         timeout: 20_000,
         interval: 200,
       })
       await vi.waitFor(
-        async () => expect((await getFromCluster(env, ns.name, 'http://web/')).stdout).toBe(`${LAPTOP_A}\n`),
+        async () =>
+          expect((await getFromCluster(env, suite.namespace, 'http://web/')).stdout).toBe(`${LAPTOP_A}\n`),
         { timeout: 20_000, interval: 500 },
       )
     } finally {
@@ -172,7 +167,7 @@ describe('ktx exchange --mode scale', () => {
     const ktx = startKtxExchange(env, [
       'web',
       '-n',
-      ns.name,
+      suite.namespace,
       '--mode',
       'scale',
       '--expose',
@@ -182,24 +177,41 @@ describe('ktx exchange --mode scale', () => {
     ])
     try {
       expect(await ktx.ready).toContain('deployment/web scaled to 0')
-      expect((await getFromCluster(env, ns.name, 'http://web/')).stdout).toBe(`${LAPTOP_A}\n`)
-      expect((await getFromCluster(env, ns.name, 'http://web:9000/')).stdout).toBe(`${LAPTOP_B}\n`)
+      expect((await getFromCluster(env, suite.namespace, 'http://web/')).stdout).toBe(`${LAPTOP_A}\n`)
+      expect((await getFromCluster(env, suite.namespace, 'http://web:9000/')).stdout).toBe(`${LAPTOP_B}\n`)
       expect(
-        await kubectl(env, ['-n', ns.name, 'get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}']),
+        await kubectl(env, [
+          '-n',
+          suite.namespace,
+          'get',
+          'deployment',
+          'web',
+          '-o',
+          'jsonpath={.spec.replicas}',
+        ]),
       ).toBe('0')
       const replicas = JSON.parse(
-        (await annotationsOf(env, ns.name, 'deployment', 'web'))['ktx.dev/original-replicas']!,
+        (await annotationsOf(env, suite.namespace, 'deployment', 'web'))['ktx.dev/original-replicas']!,
       ) as {
         replicas: number
       }
       expect(replicas.replicas).toBe(2)
       // The shadow carries the workload's labels and is the Service's only ready endpoint.
       const shadow = JSON.parse(
-        await kubectl(env, ['-n', ns.name, 'get', 'pods', '-l', 'ktx.dev/role=exchange', '-o', 'json']),
+        await kubectl(env, [
+          '-n',
+          suite.namespace,
+          'get',
+          'pods',
+          '-l',
+          'ktx.dev/role=exchange',
+          '-o',
+          'json',
+        ]),
       ) as { items: { metadata: { labels: Record<string, string> }; status: { podIP: string } }[] }
       expect(shadow.items).toHaveLength(1)
       expect(shadow.items[0]!.metadata.labels.app).toBe('web')
-      expect(await readyEndpoints(ns.name, 'web')).toEqual([shadow.items[0]!.status.podIP])
+      expect(await readyEndpoints(suite.namespace, 'web')).toEqual([shadow.items[0]!.status.podIP])
     } finally {
       ktx.child.kill('SIGINT')
       await ktx.exited
@@ -210,7 +222,7 @@ describe('ktx exchange --mode scale', () => {
     expect(
       await kubectl(env, [
         '-n',
-        ns.name,
+        suite.namespace,
         'get',
         'deployment',
         'web',
@@ -229,7 +241,7 @@ describe('a local port nobody listens on', () => {
     const ktx = startKtxExchange(env, [
       'web',
       '-n',
-      ns.name,
+      suite.namespace,
       '--expose',
       `${closed}:8080`,
       '--image',
@@ -244,12 +256,12 @@ describe('a local port nobody listens on', () => {
       expect(ktx.output().stderr).toContain('target port 90 (Service port 9000 "admin") is not exposed')
       // A reset, not a hang: the caller learns at once that nothing answers.
       const started = Date.now()
-      const refused = await getFromCluster(env, ns.name, 'http://web/')
+      const refused = await getFromCluster(env, suite.namespace, 'http://web/')
       expect(refused.code).not.toBe(0)
       expect(refused.stdout).toBe('')
       expect(Date.now() - started).toBeLessThan(5_000)
       late = await startLaptopServers(env, [{ body: 'late server', port: closed }])
-      expect((await getFromCluster(env, ns.name, 'http://web/')).stdout).toBe('late server\n')
+      expect((await getFromCluster(env, suite.namespace, 'http://web/')).stdout).toBe('late server\n')
       expect(ktx.child.exitCode).toBeNull()
     } finally {
       ktx.child.kill('SIGINT')
@@ -263,7 +275,7 @@ describe('a local port nobody listens on', () => {
 
 describe('with a ServiceAccount', () => {
   it('that has just the documented rights: both modes work, with the namespace from the context', async () => {
-    const kubeconfig = await tokenKubeconfig(env, ns.name, 'ktx-exchanger', EXCHANGE_RULES)
+    const kubeconfig = await tokenKubeconfig(env, suite.namespace, 'ktx-exchanger', EXCHANGE_RULES)
     for (const mode of ['selector', 'scale']) {
       const ktx = startKtxExchange(env, [
         'web',
@@ -278,7 +290,7 @@ describe('with a ServiceAccount', () => {
       ])
       try {
         await ktx.ready
-        expect((await getFromCluster(env, ns.name, 'http://web/')).stdout, mode).toBe(`${LAPTOP_A}\n`)
+        expect((await getFromCluster(env, suite.namespace, 'http://web/')).stdout, mode).toBe(`${LAPTOP_A}\n`)
       } finally {
         ktx.child.kill('SIGINT')
         await ktx.exited
@@ -294,7 +306,7 @@ describe('with a ServiceAccount', () => {
       'verbs: [get, list, watch]\n- apiGroups: [discovery',
     )
     expect(rules).not.toBe(EXCHANGE_RULES)
-    const kubeconfig = await tokenKubeconfig(env, ns.name, 'ktx-no-patch', rules)
+    const kubeconfig = await tokenKubeconfig(env, suite.namespace, 'ktx-no-patch', rules)
     const result = await runKtx(env, [
       'exchange',
       'web',
@@ -307,7 +319,7 @@ describe('with a ServiceAccount', () => {
     ])
     expect(result.code).toBe(4)
     expect(result.stderr).toContain(
-      `Error (KTX_KUBE_FORBIDDEN): Not allowed to patch services in namespace "${ns.name}"`,
+      `Error (KTX_KUBE_FORBIDDEN): Not allowed to patch services in namespace "${suite.namespace}"`,
     )
     await expectUntouched()
   })
@@ -319,7 +331,7 @@ describe('Ctrl+C during setup', () => {
     const ktx = startKtxExchange(env, [
       'web',
       '-n',
-      ns.name,
+      suite.namespace,
       '--expose',
       `${portA}:8080`,
       '--image',
@@ -329,7 +341,7 @@ describe('Ctrl+C during setup', () => {
       timeout: 30_000,
       interval: 100,
     })
-    expect(Object.keys(await annotationsOf(env, ns.name, 'service', 'web'))).toContain('ktx.dev/lock')
+    expect(Object.keys(await annotationsOf(env, suite.namespace, 'service', 'web'))).toContain('ktx.dev/lock')
     ktx.child.kill('SIGINT')
     const result = await ktx.exited
     expect(result.code).toBe(130)
@@ -345,7 +357,7 @@ describe('bad input changes nothing', () => {
       'exchange',
       'web',
       '-n',
-      ns.name,
+      suite.namespace,
       '--expose',
       `${portA}:80`,
       '--image',
@@ -362,17 +374,17 @@ describe('bad input changes nothing', () => {
   })
 
   it('an unknown Service names the ones that exist (exit 6)', async () => {
-    const result = await runKtx(env, ['exchange', 'webb', '-n', ns.name, '--expose', `${portA}:8080`])
+    const result = await runKtx(env, ['exchange', 'webb', '-n', suite.namespace, '--expose', `${portA}:8080`])
     expect(result.code).toBe(6)
     expect(result.stderr).toContain(
-      `Error (KTX_SERVICE_NOT_FOUND): Service "webb" not found in namespace "${ns.name}"`,
+      `Error (KTX_SERVICE_NOT_FOUND): Service "webb" not found in namespace "${suite.namespace}"`,
     )
     expect(result.stderr).toContain('web')
     await expectUntouched()
   })
 
   it('ktx recover on an untouched Service does nothing', async () => {
-    const result = await runKtx(env, ['recover', 'web', '-n', ns.name])
+    const result = await runKtx(env, ['recover', 'web', '-n', suite.namespace])
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('has nothing of ktx on it')
     await expectUntouched()

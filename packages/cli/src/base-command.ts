@@ -4,7 +4,8 @@ import { Command, Errors } from '@oclif/core'
 import { type Logger, type Session, type SessionEvent, defaultStateDir, isKtxError } from '@ktx/core'
 
 import { type LogFile, openLogFile, stderrLogger, teeLogger } from './logger.js'
-import { EXIT_INTERRUPTED, Interrupted, renderError, renderEvent } from './render.js'
+import { EXIT_INTERRUPTED, Interrupted, renderError } from './render/error.js'
+import { renderEvent } from './render/events.js'
 
 /** What a command hands to core: logger, progress renderer and an abort signal tied to Ctrl+C. */
 export interface Runtime {

@@ -144,7 +144,7 @@ export class ConflictError extends KtxError {
         | 'KTX_SESSION_ALIVE'
         | 'KTX_SERVICE_LOST'
         | 'KTX_SERVICE_MESHED'
-  | 'KTX_MESH_MARK_TAKEN'
+        | 'KTX_MESH_MARK_TAKEN'
     } = {},
   ) {
     super(options.code ?? 'KTX_KUBE_CONFLICT', 'conflict', message, options)

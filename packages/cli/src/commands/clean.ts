@@ -1,10 +1,8 @@
-import { Flags } from '@oclif/core'
 import { cleanCluster, cleanLocal } from '@ktx/core'
 
 import { KtxCommand } from '../base-command.js'
-import { kubeOptionsOf } from '../exchange-flags.js'
-import { kubeFlags } from '../flags.js'
-import { renderCleanCluster, renderCleanLocal } from '../render-exchange.js'
+import { cleanFlags, toCleanOptions } from '../flags/clean.js'
+import { renderCleanCluster, renderCleanLocal } from '../render/clean.js'
 
 /** `ktx clean`: remove what killed ktx sessions left behind, on this machine and in the cluster. */
 export default class Clean extends KtxCommand {
@@ -16,39 +14,18 @@ export default class Clean extends KtxCommand {
     '<%= config.bin %> clean -n team-a --dryRun',
     '<%= config.bin %> clean --localOnly',
   ]
-  static override flags = {
-    kubeconfig: kubeFlags.kubeconfig,
-    context: kubeFlags.context,
-    namespace: kubeFlags.namespace,
-    debug: kubeFlags.debug,
-    dryRun: Flags.boolean({
-      description: 'Only print what would be done.',
-      aliases: ['dry-run'],
-      default: false,
-    }),
-    localOnly: Flags.boolean({
-      description: 'Only tidy this machine; leave the cluster alone.',
-      aliases: ['local-only'],
-      default: false,
-      exclusive: ['clusterOnly'],
-    }),
-    clusterOnly: Flags.boolean({
-      description: 'Only tidy the cluster namespace; leave this machine alone.',
-      aliases: ['cluster-only'],
-      default: false,
-    }),
-  }
+  static override flags = cleanFlags
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Clean)
     const { logger, signal } = this.runtime(flags.debug)
-    const kube = kubeOptionsOf(flags)
+    const options = { ...toCleanOptions(flags), logger, signal }
     if (!flags.clusterOnly) {
-      const local = await cleanLocal({ kube, dryRun: flags.dryRun, logger, signal })
+      const local = await cleanLocal(options)
       this.log(renderCleanLocal(local).join('\n'))
     }
     if (!flags.localOnly) {
-      const report = await cleanCluster({ kube, dryRun: flags.dryRun, logger, signal })
+      const report = await cleanCluster(options)
       this.log(renderCleanCluster(report).join('\n'))
     }
   }

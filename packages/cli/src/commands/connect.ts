@@ -1,8 +1,9 @@
 import { connect, planConnectRoutes } from '@ktx/core'
 
 import { KtxCommand } from '../base-command.js'
-import { connectFlags, kubeFlags, toConnectOptions } from '../flags.js'
-import { renderReady, renderRoutePlan } from '../render.js'
+import { connectFlags, toConnectOptions } from '../flags/connect.js'
+import { renderConnectReady } from '../render/connect.js'
+import { renderRoutePlan } from '../render/tun.js'
 
 /** `ktx connect`: reach cluster Pod IPs, ClusterIPs and DNS names from this machine. */
 export default class Connect extends KtxCommand {
@@ -15,7 +16,7 @@ export default class Connect extends KtxCommand {
     '<%= config.bin %> connect --dryRun',
     '<%= config.bin %> connect --mode socks --socksPort 1080 --httpPort 3128 -n team-a',
   ]
-  static override flags = { ...kubeFlags, ...connectFlags }
+  static override flags = connectFlags
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Connect)
@@ -25,7 +26,7 @@ export default class Connect extends KtxCommand {
       return
     }
     const session = await connect(options)
-    this.log(renderReady(session).join('\n'))
+    this.log(renderConnectReady(session).join('\n'))
     await this.hold(session)
   }
 }

@@ -2,9 +2,8 @@ import { Args } from '@oclif/core'
 import { exchange } from '@ktx/core'
 
 import { KtxCommand } from '../base-command.js'
-import { exchangeFlags, toExchangeOptions } from '../exchange-flags.js'
-import { kubeFlags } from '../flags.js'
-import { renderExchangeReady } from '../render-exchange.js'
+import { exchangeFlags, toExchangeOptions } from '../flags/exchange.js'
+import { renderExchangeReady } from '../render/exchange.js'
 
 /** `ktx exchange`: the cluster's callers of a Service reach a process on this machine. */
 export default class Exchange extends KtxCommand {
@@ -21,7 +20,7 @@ export default class Exchange extends KtxCommand {
       required: true,
     }),
   }
-  static override flags = { ...kubeFlags, ...exchangeFlags }
+  static override flags = exchangeFlags
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Exchange)

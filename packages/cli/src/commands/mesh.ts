@@ -2,9 +2,8 @@ import { Args } from '@oclif/core'
 import { mesh } from '@ktx/core'
 
 import { KtxCommand } from '../base-command.js'
-import { kubeFlags } from '../flags.js'
-import { meshFlags, toMeshOptions } from '../mesh-flags.js'
-import { renderMeshReady } from '../render-mesh.js'
+import { meshFlags, toMeshOptions } from '../flags/mesh.js'
+import { renderMeshReady } from '../render/mesh.js'
 
 /** `ktx mesh`: only requests carrying this developer's mark reach a process on this machine. */
 export default class Mesh extends KtxCommand {
@@ -19,7 +18,7 @@ export default class Mesh extends KtxCommand {
   static override args = {
     service: Args.string({ description: 'The Service to mesh (web, svc/web).', required: true }),
   }
-  static override flags = { ...kubeFlags, ...meshFlags }
+  static override flags = meshFlags
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Mesh)

@@ -1,10 +1,9 @@
-import { Args, Flags } from '@oclif/core'
+import { Args } from '@oclif/core'
 import { recover } from '@ktx/core'
 
 import { KtxCommand } from '../base-command.js'
-import { kubeOptionsOf } from '../exchange-flags.js'
-import { kubeFlags } from '../flags.js'
-import { renderRecover } from '../render-exchange.js'
+import { recoverFlags, toRecoverOptions } from '../flags/recover.js'
+import { renderRecover } from '../render/recover.js'
 
 /** `ktx recover`: put back a Service a ktx session changed, once that session is gone. */
 export default class Recover extends KtxCommand {
@@ -18,34 +17,12 @@ export default class Recover extends KtxCommand {
   static override args = {
     service: Args.string({ description: 'The Service to put back.', required: true }),
   }
-  static override flags = {
-    kubeconfig: kubeFlags.kubeconfig,
-    context: kubeFlags.context,
-    namespace: kubeFlags.namespace,
-    debug: kubeFlags.debug,
-    force: Flags.boolean({
-      description: 'Recover even while the owning session is alive (that session ends).',
-      default: false,
-    }),
-    recoverWaitTime: Flags.integer({
-      description: 'Seconds to wait for a scaled-back workload to be Ready (0: do not wait).',
-      aliases: ['recover-wait-time'],
-      min: 0,
-      default: 120,
-    }),
-  }
+  static override flags = recoverFlags
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Recover)
     const { logger, signal } = this.runtime(flags.debug)
-    const report = await recover({
-      service: args.service,
-      force: flags.force,
-      waitMs: flags.recoverWaitTime * 1000,
-      kube: kubeOptionsOf(flags),
-      logger,
-      signal,
-    })
+    const report = await recover({ ...toRecoverOptions(args.service, flags), logger, signal })
     this.log(renderRecover(report).join('\n'))
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { toExchangeOptions } from './exchange-flags.js'
+import { toExchangeOptions } from './exchange.js'
 
 describe('toExchangeOptions', () => {
   it('keeps unset flags unset so core defaults and the context namespace apply', () => {

@@ -1,7 +1,7 @@
 import { isKtxError } from '@ktx/core'
 import { describe, expect, it } from 'vitest'
 
-import { toConnectOptions } from './flags.js'
+import { toConnectOptions } from './connect.js'
 
 describe('toConnectOptions', () => {
   it('leaves unset kube flags unset so the context namespace applies', () => {

@@ -1,7 +1,7 @@
 import { PermissionError, UsageError } from '@ktx/core'
 import { describe, expect, it } from 'vitest'
 
-import { Interrupted, renderError, renderReady } from './render.js'
+import { Interrupted, renderError } from './error.js'
 
 describe('renderError', () => {
   it('prints the code, message and suggestions with the category exit code', () => {
@@ -25,19 +25,5 @@ describe('renderError', () => {
       lines: ['Interrupted by SIGINT'],
       exitCode: 130,
     })
-  })
-})
-
-describe('renderReady', () => {
-  it('prints the proxies and the export lines', () => {
-    const lines = renderReady({
-      namespace: 'ns',
-      pod: 'ktx-shadow-1',
-      socks: { host: '127.0.0.1', port: 1080, url: 'socks5h://127.0.0.1:1080' },
-      http: { host: '127.0.0.1', port: 3128, url: 'http://127.0.0.1:3128' },
-    })
-    expect(lines).toContain('export ALL_PROXY=socks5h://127.0.0.1:1080')
-    expect(lines).toContain('export HTTP_PROXY=http://127.0.0.1:3128')
-    expect(lines).toContain('export HTTPS_PROXY=http://127.0.0.1:3128')
   })
 })

@@ -1,15 +1,16 @@
 import { parseCidr, planRoutes } from '@ktx/core/net'
 import { describe, expect, it } from 'vitest'
 
-import { renderReady, renderRoutePlan } from './render.js'
+import { renderConnectReady } from './connect.js'
+import { renderRoutePlan } from './tun.js'
 
 const socks = { host: '127.0.0.1', port: 40001, url: 'socks5h://127.0.0.1:40001' }
 const http = { host: '127.0.0.1', port: 40002, url: 'http://127.0.0.1:40002' }
 
-describe('renderReady in tun mode', () => {
+describe('renderConnectReady in tun mode', () => {
   it('says connected with the device, routes, exclusions, DNS and what the probes saw', () => {
     expect(
-      renderReady({
+      renderConnectReady({
         namespace: 'team-a',
         pod: 'ktx-shadow-1',
         socks,

@@ -1,0 +1,57 @@
+import { type SessionEvent, type StepId, messageOf } from '@ktx/core'
+
+import { formatLabels } from './format.js'
+
+const STEP_TEXT: Readonly<Record<StepId, string>> = {
+  'kube.connect': 'Loading kubeconfig',
+  'lease.create': 'Creating session lease',
+  'shadow.create': 'Creating shadow pod',
+  'shadow.ready': 'Waiting for the shadow pod to be ready',
+  'port-forward.open': 'Opening port-forward',
+  'ssh.connect': 'Connecting SSH tunnel',
+  'socks.listen': 'Starting SOCKS5 proxy',
+  'http.listen': 'Starting HTTP proxy',
+  'tun.preflight': 'Checking root, tun2socks and the TUN device name',
+  'routes.plan': 'Planning routes',
+  'tun.up': 'Creating the TUN device and starting tun2socks',
+  'routes.apply': 'Adding routes',
+  'dns.start': 'Setting up DNS',
+  'tunnel.probe': 'Probing TCP and DNS through the tunnel',
+  'target.resolve': 'Looking up the Service and its ports',
+  'service.lock': 'Locking the Service',
+  'reverse.listen': 'Listening in the shadow pod',
+  'service.switch': 'Pointing the Service at the shadow pod',
+  'workload.scale': 'Scaling the workload to 0',
+  'mesh.service': "Creating this session's mesh Service",
+  'mesh.router': 'Joining the mesh router and pointing the Service at it',
+  'mesh.route': 'Registering the version mark with the router',
+  ready: 'Ready',
+}
+
+/** One progress line for an event, or undefined for events not worth a line at normal verbosity. */
+export function renderEvent(event: SessionEvent, debug: boolean): string | undefined {
+  switch (event.type) {
+    case 'step.start':
+      return `${STEP_TEXT[event.step]}${event.detail ? ` (${event.detail})` : ''} …`
+    case 'step.done':
+      return debug ? `${STEP_TEXT[event.step]}: done` : undefined
+    case 'step.fail':
+      return undefined
+    case 'tunnel.down':
+      return `Tunnel lost: ${messageOf(event.error)}`
+    case 'heartbeat.failed':
+      return debug ? `Lease renewal failed: ${messageOf(event.error)}` : undefined
+    case 'cleanup.step':
+      return `Cleaning up: ${event.name}`
+    case 'cleanup.failed':
+      return `Cleanup step failed: ${event.name}: ${messageOf(event.error)}`
+    case 'warning':
+      return `Warning: ${event.message}`
+    case 'local.unreachable':
+      return `Warning: nothing listens on ${event.host}:${event.port} (for pod port ${event.remote}); callers get a connection reset until it does`
+    case 'service.repointed':
+      return `Service ${event.service} was changed (selector ${formatLabels(event.previous) || 'empty'}); pointed it at the shadow pod again`
+    case 'lock.recovered':
+      return `${event.service} was left by session ${event.session} of ${event.owner} (${event.lastAlive}); restored it before taking over`
+  }
+}
