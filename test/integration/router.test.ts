@@ -245,6 +245,21 @@ describe('router: HTTP/2 cleartext', () => {
     }
   })
 
+  it('answers 502 on a stream whose route points at nothing, and the connection lives on', async () => {
+    const dead = await freePort()
+    await control().add({ ...devRoute(), targets: { [String(grpcPort)]: `127.0.0.1:${dead}` } })
+    const session = connectH2(`http://127.0.0.1:${grpcPort}`)
+    try {
+      const failed = await h2(session, { ':path': '/', version: 'x' })
+      expect(failed.headers[':status']).toBe(502)
+      expect(failed.body.toString()).toContain(`127.0.0.1:${dead}`)
+      const plain = await h2(session, { ':path': '/after' })
+      expect(JSON.parse(plain.body.toString())).toMatchObject({ upstream: 'real', path: '/after' })
+    } finally {
+      session.close()
+    }
+  })
+
   it('carries a gRPC call: framed message, grpc-status in trailers, trailers-only errors', async () => {
     await control().add(devRoute())
     const session = connectH2(`http://127.0.0.1:${grpcPort}`)
