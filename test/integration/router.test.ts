@@ -356,20 +356,26 @@ describe('router: control', () => {
     }
   })
 
-  it('removes the routes of a control connection that is cut off (a killed session)', async () => {
-    const socket = netConnect({ host: '127.0.0.1', port: router.controlPort })
-    socket.on('error', () => undefined)
-    const reply = await new Promise<string>((resolve) => {
-      createInterface({ input: socket }).once('line', resolve)
-      socket.write(`${JSON.stringify({ op: 'add', ...devRoute('killed') })}\n`)
+  for (const ending of ['ends', 'is cut off'] as const) {
+    it(`removes the routes of a control connection that ${ending} without removing them`, async () => {
+      const socket = netConnect({ host: '127.0.0.1', port: router.controlPort })
+      socket.on('error', () => undefined)
+      const reply = await new Promise<string>((resolve) => {
+        createInterface({ input: socket }).once('line', resolve)
+        socket.write(`${JSON.stringify({ op: 'add', ...devRoute('killed') })}\n`)
+      })
+      expect(parseRouterReply(reply)).toEqual({ ok: true })
+      const observer = control()
+      expect((await observer.list()).map((route) => route.session)).toEqual(['killed'])
+      if (ending === 'ends') socket.end()
+      else socket.resetAndDestroy()
+      // Nothing on this side can know when the router has read the FIN or reset; watch its table.
+      await vi.waitFor(async () => expect(await observer.list()).toEqual([]), {
+        timeout: 5_000,
+        interval: 20,
+      })
     })
-    expect(parseRouterReply(reply)).toEqual({ ok: true })
-    const observer = control()
-    expect((await observer.list()).map((route) => route.session)).toEqual(['killed'])
-    socket.resetAndDestroy()
-    // Nothing on this side can know when the router has read the reset; watch its table.
-    await vi.waitFor(async () => expect(await observer.list()).toEqual([]), { timeout: 5_000, interval: 20 })
-  })
+  }
 
   it('answers malformed and unknown-port requests and keeps the connection', async () => {
     const lines = await new Promise<string[]>((resolve, reject) => {
