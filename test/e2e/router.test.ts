@@ -12,7 +12,13 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
 import { noopLogger } from '@ktx/core'
-import { AGENT_CONTROL_PORT, AGENT_ENV, AGENT_SSH_PORT, encodeRouterPorts } from '@ktx/core/contract'
+import {
+  AGENT_CONTROL_PORT,
+  AGENT_ENV,
+  AGENT_HEALTH_PORT,
+  AGENT_SSH_PORT,
+  encodeRouterPorts,
+} from '@ktx/core/contract'
 import { buildShadowPod, createKube, openPortForward } from '@ktx/core/kube'
 import {
   type ReverseForward,
@@ -168,8 +174,8 @@ describe('router mode in the cluster', () => {
     const routerIp = (
       await kubectl(env, ['-n', ns.name, 'get', 'pod', 'router', '-o', 'jsonpath={.status.podIP}'])
     ).trim()
-    for (const port of [AGENT_CONTROL_PORT, AGENT_SSH_PORT]) {
-      const probe = await run(
+    const fromClient = (port: number) =>
+      run(
         env.KUBECTL,
         [
           '--kubeconfig',
@@ -181,13 +187,18 @@ describe('router mode in the cluster', () => {
           '--',
           'timeout',
           '5',
-          'nc',
-          routerIp,
-          String(port),
+          'wget',
+          '-qO-',
+          `http://${routerIp}:${port}/healthz`,
         ],
-        { input: '', timeoutMs: 30_000 },
+        { timeoutMs: 30_000 },
       )
+    // Positive control: the health port (all interfaces) answers from the client pod.
+    expect((await fromClient(AGENT_HEALTH_PORT)).stdout).toBe('ok\n')
+    for (const port of [AGENT_CONTROL_PORT, AGENT_SSH_PORT]) {
+      const probe = await fromClient(port)
       expect(probe.code, `port ${port} from another pod`).not.toBe(0)
+      expect(probe.stderr, `port ${port} from another pod`).toMatch(/refused/i)
     }
   })
 
