@@ -46,6 +46,19 @@ describe('openRouterControl', () => {
     expect(await control.ended).toBeUndefined()
   })
 
+  it('removes the routes it added before it closes', async () => {
+    const [local, peer] = duplexPair()
+    const seen = fakeRouter(peer, () => ({ ok: true }))
+    const control = openRouterControl(local)
+    await control.add(route)
+    await control.add({ ...route, value: 'y' })
+    await control.add({ ...route, session: 's2' })
+    await control.remove('s2')
+    await control.close()
+    expect(seen.slice(4)).toEqual([{ op: 'remove', session: 's1' }])
+    expect(await control.ended).toBeUndefined()
+  })
+
   it('turns mark-taken into a conflict naming the owner', async () => {
     const [local, peer] = duplexPair()
     fakeRouter(peer, () => ({ ok: false, code: 'mark-taken', message: 'taken', session: 'bob' }))

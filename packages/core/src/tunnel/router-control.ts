@@ -41,7 +41,12 @@ export interface RouterControl extends AsyncDisposable {
   list(): Promise<RouterRoute[]>
   /** A round trip, to check the router answers. */
   ping(): Promise<void>
-  /** Ends the connection (the router drops its routes) and waits for it to close. */
+  /**
+   * Removes the routes of every session this connection added, then ends the connection and waits
+   * for it to close. The explicit removal matters: the router also drops a connection's routes when
+   * it closes, but a port-forward's pod side closes some time after ours, so without it a request
+   * right after close() could still be routed.
+   */
   close(): Promise<void>
 }
 
@@ -63,6 +68,8 @@ export function openRouterControl(stream: Duplex, options: RouterControlOptions 
   const pending: Pending[] = []
   let buffered = ''
   let closing = false
+  /** Sessions whose routes this connection added and has not removed. */
+  const added = new Set<string>()
   let failure: Error | undefined
   let resolveEnded: (error: Error | undefined) => void = () => undefined
   const ended = new Promise<Error | undefined>((resolve) => (resolveEnded = resolve))
@@ -80,7 +87,7 @@ export function openRouterControl(stream: Duplex, options: RouterControlOptions 
       ...(cause === undefined ? {} : { cause }),
       suggestions: [
         'The routes of this session are gone from the router; restart the mesh session.',
-        'Check the router pod: kubectl get pods -l ktx.dev/role=router',
+        'Check the router pod: kubectl get pods -l app.kubernetes.io/managed-by=ktx',
       ],
     })
 
@@ -170,6 +177,9 @@ export function openRouterControl(stream: Duplex, options: RouterControlOptions 
 
   const close = async (): Promise<void> => {
     if (!closing) {
+      // Best effort: a router that cannot answer drops the routes when the connection goes anyway.
+      for (const session of added) await send({ op: 'remove', session }).catch(() => undefined)
+      added.clear()
       closing = true
       if (!stream.destroyed) {
         const cut = setTimeout(() => stream.destroy(), closeTimeoutMs)
@@ -186,9 +196,11 @@ export function openRouterControl(stream: Duplex, options: RouterControlOptions 
     ended,
     add: async (route) => {
       await expectOk({ op: 'add', ...route })
+      added.add(route.session)
     },
     remove: async (session) => {
       await expectOk({ op: 'remove', session })
+      added.delete(session)
     },
     list: async () => [...((await expectOk({ op: 'list' })).routes ?? [])],
     ping: async () => {

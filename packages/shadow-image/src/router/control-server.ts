@@ -73,10 +73,14 @@ function serveConnection(socket: Socket, table: RouteTable, log: AgentLog): void
   socket.on('error', (error) => {
     log('debug', 'Control connection failed', { error: error.message })
   })
-  socket.once('close', () => {
+  // At the peer's FIN already, not only at 'close': our own FIN (which ends the peer's wait in
+  // close()) then leaves after the routes are gone, so the peer sees them gone once closed.
+  const removeRoutes = (): void => {
     const removed = table.removeOwner(socket)
     if (removed > 0) log('info', 'Control connection closed; its routes are removed', { removed })
-  })
+  }
+  socket.once('end', removeRoutes)
+  socket.once('close', removeRoutes)
 }
 
 function answer(line: string, owner: Socket, table: RouteTable, log: AgentLog): RouterReply {

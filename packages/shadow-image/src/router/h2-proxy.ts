@@ -62,16 +62,27 @@ function forwardStream(
   stream.once('wantTrailers', () => stream.sendTrailers(responseTrailers))
 
   upstream.on('headers', (informational) => {
-    if (!stream.closed) stream.additionalHeaders(plainHeaders(informational))
+    if (!stream.closed && !stream.headersSent) stream.additionalHeaders(plainHeaders(informational))
   })
   upstream.once('response', (responseHeaders, flags) => {
     if (stream.closed) return
     const responseEnded = (flags & NGHTTP2_FLAG_END_STREAM) !== 0
-    // A trailers-only response (a gRPC error) is one HEADERS frame that ends the stream.
-    stream.respond(plainHeaders(responseHeaders), {
-      endStream: responseEnded,
-      waitForTrailers: !responseEnded,
-    })
+    try {
+      // A trailers-only response (a gRPC error) is one HEADERS frame that ends the stream.
+      stream.respond(plainHeaders(responseHeaders), {
+        endStream: responseEnded,
+        waitForTrailers: !responseEnded,
+      })
+    } catch (error) {
+      // Headers node will not send on (it validates them); the stream cannot go on.
+      log('debug', 'Upstream response not passed on', {
+        target,
+        error: error instanceof Error ? error.message : String(error),
+      })
+      stream.close(NGHTTP2_INTERNAL_ERROR)
+      upstream.close(NGHTTP2_CANCEL)
+      return
+    }
     if (!responseEnded) upstream.pipe(stream)
   })
   upstream.on('error', (error: Error) => {

@@ -48,6 +48,9 @@ export function createHttp1Proxy(pick: PickTarget, pool: UpstreamPool, log: Agen
       requireHostHeader: false,
       // Uploads and long polls take as long as they take.
       requestTimeout: 0,
+      // Longer than most clients keep an idle connection, so the client closes first and never
+      // sends a request into the router's close of an idle connection.
+      keepAliveTimeout: 65_000,
       shouldUpgradeCallback: (req) => req.headers.upgrade?.toLowerCase() !== 'h2c',
     },
     (req, res) => {
@@ -91,8 +94,16 @@ function forwardRequest(
   // Pooled sockets are reused; setting it again on each is a no-op.
   upstream.once('socket', (socket) => socket.setNoDelay(true))
   upstream.on('information', (info) => {
-    // 100 Continue was answered locally; other 1xx (103 Early Hints) pass through.
-    if (info.statusCode !== 100) res.writeEarlyHints(objectOf(info.rawHeaders))
+    // 100 Continue was answered locally; 103 Early Hints pass (node can send no other 1xx).
+    if (info.statusCode !== 103) return
+    try {
+      res.writeEarlyHints(objectOf(info.rawHeaders))
+    } catch (error) {
+      log('debug', 'Early hints not passed on', {
+        target,
+        error: error instanceof Error ? error.message : String(error),
+      })
+    }
   })
   upstream.once('response', (answer) => {
     res.writeHead(
