@@ -3,11 +3,11 @@
  * developer's servers in the laptop namespace, `ktx exchange` run from there, and exact snapshots
  * of the Service and Deployment specs to compare before and after.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 import { type ClusterEnv, type RunResult, kubectl, run } from './cluster.js'
-import { KTX_BIN, type ProcessResult, spawnInLaptop } from './ktx.js'
+import { KTX_BIN, type RunningVerb, spawnInLaptop, startKtx } from './ktx.js'
 
 const LAPTOP_SERVERS = fileURLToPath(new URL('../e2e/fixtures/laptop-servers.mjs', import.meta.url))
 
@@ -222,41 +222,11 @@ export async function freeLaptopPort(env: ClusterEnv): Promise<number> {
 }
 
 /** A `ktx exchange` running in the laptop namespace. */
-export interface RunningExchange {
-  readonly child: ChildProcess
-  /** Settles once ktx printed its ready summary; rejects if it exits first. */
-  readonly ready: Promise<string>
-  readonly exited: Promise<ProcessResult>
-  readonly output: () => { stdout: string; stderr: string }
-}
+export type RunningExchange = RunningVerb
 
 /** Starts `ktx exchange <target> …` in the laptop namespace with the laptop kubeconfig. */
 export function startKtxExchange(env: ClusterEnv, args: readonly string[]): RunningExchange {
-  const child = spawn(
-    'ip',
-    ['netns', 'exec', env.LAPTOP_NETNS, process.execPath, KTX_BIN, 'exchange', ...args],
-    {
-      env: { ...process.env, KUBECONFIG: env.KUBECONFIG_LAPTOP },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const exited = new Promise<ProcessResult>((resolve) => {
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
-  })
-  const ready = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      if (stdout.includes('Press Ctrl+C to give the Service back.')) resolve(stdout)
-    })
-    void exited.then((r) =>
-      reject(new Error(`ktx exchange exited (${String(r.code)}) before ready:\n${r.stderr}`)),
-    )
-  })
-  ready.catch(() => undefined)
-  return { child, ready, exited, output: () => ({ stdout, stderr }) }
+  return startKtx(env, ['exchange', ...args], 'Press Ctrl+C to give the Service back.')
 }
 
 /** Runs another ktx command (`recover`, `clean`, …) in the laptop namespace to completion. */

@@ -39,6 +39,37 @@ export function spawnInLaptop(
   })
 }
 
+/** A long-running ktx verb started in the laptop namespace. */
+export interface RunningVerb {
+  readonly child: ChildProcess
+  /** Settles with stdout once ktx printed `readyText`; rejects if it exits first. */
+  readonly ready: Promise<string>
+  readonly exited: Promise<ProcessResult>
+  readonly output: () => { stdout: string; stderr: string }
+}
+
+/** Starts `ktx <args>` in the laptop namespace with the laptop kubeconfig. */
+export function startKtx(env: ClusterEnv, args: readonly string[], readyText: string): RunningVerb {
+  const child = spawnInLaptop(env, KTX_BIN, args)
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const exited = new Promise<ProcessResult>((resolve) => {
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
+  })
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', () => {
+      if (stdout.includes(readyText)) resolve(stdout)
+    })
+    void exited.then((r) =>
+      reject(new Error(`ktx ${args[0] ?? ''} exited (${String(r.code)}) before ready:\n${r.stderr}`)),
+    )
+  })
+  ready.catch(() => undefined)
+  return { child, ready, exited, output: () => ({ stdout, stderr }) }
+}
+
 /** Starts `ktx connect --mode socks …` in the laptop namespace. */
 export function startKtxConnect(
   env: ClusterEnv,

@@ -182,16 +182,18 @@ export interface HttpClientResult extends RunResult {
   readonly responses: readonly HttpResponse[]
 }
 
-/** `count` GETs of `url` on one keep-alive connection from `runner`, each with `headers` ('K: v'). */
+/** `count` GETs of `url` on one keep-alive connection from `runner`, with `headers` ('K: v'). */
 export async function httpClient(
   runner: Runner,
   url: string,
   headers: readonly string[] = [],
-  options: { count?: number; timeoutSeconds?: number } = {},
+  options: { count?: number; timeoutSeconds?: number; alternate?: boolean } = {},
 ): Promise<HttpClientResult> {
   const timeout = options.timeoutSeconds ?? 5
   const argv = [runner.testserver, 'http-client', '--url', url, '--count', String(options.count ?? 3)]
   argv.push('--timeout', `${timeout}s`, ...headers.flatMap((header) => ['--header', header]))
+  // Headers on requests 1, 3, … only: marked and unmarked requests share one keep-alive connection.
+  if (options.alternate) argv.push('--alternate')
   const result = await runner.run(argv, (timeout * (options.count ?? 3) + 20) * 1000)
   const responses = result.stdout
     .split('\n')

@@ -22,15 +22,19 @@ type httpResult struct {
 	Local    string `json:"local"`
 	ServedBy string `json:"servedBy"`
 	Body     string `json:"body"`
+	// From sending the request to the end of the body, in microseconds (for the benches).
+	LatencyUs int64 `json:"latencyUs"`
 }
 
 func runHTTPClient(args []string) error {
 	fs := flag.NewFlagSet("http-client", flag.ContinueOnError)
 	url := fs.String("url", "", "the URL to GET")
 	count := fs.Int("count", 3, "how many requests to send, one after another")
+	quiet := fs.Bool("quiet", false, "leave the body out of each line (long runs for the benches)")
 	timeout := fs.Duration("timeout", 5*time.Second, "deadline of each request, connecting included")
 	var headers headerFlags
 	fs.Var(&headers, "header", "a request header 'Name: value' (repeatable)")
+	alternate := fs.Bool("alternate", false, "send the --header values on odd-numbered requests only (1, 3, …); the even ones go without")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -62,10 +66,13 @@ func runHTTPClient(args []string) error {
 			return fmt.Errorf("http-client: %w", err)
 		}
 		req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
-		req.Header = header.Clone()
+		if !*alternate || i%2 == 1 {
+			req.Header = header.Clone()
+		}
 		if host != "" {
 			req.Host = host
 		}
+		started := time.Now()
 		resp, err := client.Do(req)
 		if err != nil {
 			return fmt.Errorf("http-client: request %d: %w", i, err)
@@ -76,7 +83,11 @@ func runHTTPClient(args []string) error {
 		if err != nil {
 			return fmt.Errorf("http-client: request %d: reading the body: %w", i, err)
 		}
+		result.LatencyUs = time.Since(started).Microseconds()
 		result.Status, result.ServedBy, result.Body = resp.StatusCode, resp.Header.Get("X-Served-By"), string(body)
+		if *quiet {
+			result.Body = ""
+		}
 		if err := out.Encode(result); err != nil {
 			return err
 		}

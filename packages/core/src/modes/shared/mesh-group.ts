@@ -6,10 +6,11 @@
  * last one out (or `clean`, once every owner is dead) puts the Service back from its
  * `ktx.dev/mesh` record and deletes them.
  *
- * Join: router (create, or add our Lease to its owners) → stuntman (same) → router Ready → point
- * the Service at the router. Leave: drop our Lease from both; if no live owner is left, restore the
- * Service and delete both with a resourceVersion precondition, so a developer who joined meanwhile
- * makes the delete fail (and we give the Service back to the router) instead of losing the router.
+ * Join: stuntman (create, or add our Lease to its owners) → router (same; told the stuntman's
+ * ClusterIP) → router Ready → point the Service at the router. Leave: drop our Lease from both; if
+ * no live owner is left, restore the Service and delete the router, then the stuntman, each with a
+ * resourceVersion precondition, so a developer who joined meanwhile makes the delete fail (and we
+ * give the Service back to the router) instead of losing the router.
  */
 import type { V1OwnerReference, V1Pod, V1Service } from '@kubernetes/client-node'
 
@@ -120,13 +121,15 @@ const JOIN_ROUNDS = 4
 export async function joinMeshGroup(kube: Kube, join: JoinMeshGroup): Promise<JoinedMeshGroup> {
   const { names, signal } = join
   for (let round = 1; ; round++) {
-    const router = await ensureRouter(kube, join)
+    // The stuntman first: the router is told its ClusterIP (a name could resolve, from the
+    // cluster DNS's cache, to the address of a stuntman an earlier mesh deleted).
+    const stuntmanIP = await ensureStuntman(kube, join)
+    const router = await ensureRouter(kube, join, stuntmanIP)
     if (router.state === 'terminating') {
       if (round >= JOIN_ROUNDS) throw raceLost(names.service)
       await deletePodAndWait(kube, names.router, signal)
       continue
     }
-    await ensureStuntman(kube, join)
     const ready = await waitPodReady(kube, {
       name: names.router,
       image: join.image,
@@ -271,7 +274,11 @@ async function dissolve(
 
 type RouterState = 'created' | 'joined' | 'terminating'
 
-async function ensureRouter(kube: Kube, join: JoinMeshGroup): Promise<{ readonly state: RouterState }> {
+async function ensureRouter(
+  kube: Kube,
+  join: JoinMeshGroup,
+  stuntmanIP: string,
+): Promise<{ readonly state: RouterState }> {
   const { names, signal } = join
   const namespace = kube.namespace
   const listenPorts = join.ports.map((p) => p.port)
@@ -295,7 +302,7 @@ async function ensureRouter(kube: Kube, join: JoinMeshGroup): Promise<{ readonly
       [AGENT_ENV.routerPorts]: encodeRouterPorts(
         join.ports.map((p) => ({
           port: p.port,
-          fallback: `${names.stuntman}.${namespace}.svc:${p.servicePort}`,
+          fallback: `${stuntmanIP}:${p.servicePort}`,
         })),
       ),
     },
@@ -320,7 +327,8 @@ export function routerControlPort(pod: V1Pod | undefined): number {
   return Number.isInteger(port) && port > 0 ? port : AGENT_CONTROL_PORT
 }
 
-async function ensureStuntman(kube: Kube, join: JoinMeshGroup): Promise<void> {
+// Returns the stuntman's ClusterIP.
+async function ensureStuntman(kube: Kube, join: JoinMeshGroup): Promise<string> {
   const { names, signal } = join
   const namespace = kube.namespace
   const body: V1Service = {
@@ -357,7 +365,11 @@ async function ensureStuntman(kube: Kube, join: JoinMeshGroup): Promise<void> {
       serviceAccess(kube, names.stuntman, signal),
       join.owner,
     )
-    if (state !== 'terminating') return
+    if (state !== 'terminating') {
+      const stuntman = await serviceAccess(kube, names.stuntman, signal).read()
+      const ip = stuntman?.spec?.clusterIP
+      if (ip) return ip
+    }
     if (round >= JOIN_ROUNDS) throw raceLost(names.service)
   }
 }
