@@ -15,7 +15,7 @@ import { restoreWorkload, scaleWorkload } from '../../kube/workload-lock.js'
 import { type Workload, describeWorkload, waitWorkloadReady } from '../../kube/workload.js'
 import type { SetupContext } from '../shared/setup.js'
 import type { ExchangeTimeouts } from './options.js'
-import { type RoutingProbe, confirmOrWarn } from './routing.js'
+import { type RoutingProbe, confirmOrWarn } from '../shared/routing.js'
 
 const KTX_KEYS = new Set<string>([...Object.values(LABELS), EXCHANGE_LABEL])
 

@@ -13,7 +13,7 @@ import { restoreService, switchSelector } from '../../kube/service-lock.js'
 import type { SetupContext } from '../shared/setup.js'
 import { type ServiceGuard, startServiceGuard } from './guard.js'
 import type { ExchangeTimeouts } from './options.js'
-import { type RoutingProbe, confirmOrWarn } from './routing.js'
+import { type RoutingProbe, confirmOrWarn } from '../shared/routing.js'
 
 /** Switches the Service to the shadow pod and starts guarding it. Step `service.switch`. */
 export async function switchServiceToShadow(

@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream'
 import { setTimeout as delay } from 'node:timers/promises'
 
 import { DialError, type Dialer, dialErrorCode } from '../../tunnel/dialer.js'
-import type { SetupContext } from '../shared/setup.js'
+import type { SetupContext } from './setup.js'
 
 /** Counts connections arriving from the pod and lets a caller wait for the next one. */
 export class Arrivals {
