@@ -53,6 +53,9 @@ export const ANNOTATIONS = {
 /** The label an exchanged Service's selector points at: `ktx.dev/exchange=<session>`. */
 export const EXCHANGE_LABEL = 'ktx.dev/exchange'
 
+/** The label a preview Service selects its shadow pod by: `ktx.dev/preview=<session>`. */
+export const PREVIEW_LABEL = 'ktx.dev/preview'
+
 /** Label selector matching everything ktx manages. */
 export const MANAGED_SELECTOR = `${LABELS.managedBy}=${MANAGED_BY}`
 

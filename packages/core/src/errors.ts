@@ -57,6 +57,7 @@ export type KtxErrorCode =
   | 'KTX_TARGET_AMBIGUOUS'
   | 'KTX_EXPOSE_INVALID'
   | 'KTX_SERVICE_LOCKED'
+  | 'KTX_SERVICE_EXISTS'
   | 'KTX_SESSION_ALIVE'
   | 'KTX_SERVICE_LOST'
   | 'KTX_ENDPOINTS_NOT_READY'
@@ -134,7 +135,12 @@ export class ConflictError extends KtxError {
   constructor(
     message: string,
     options: KtxErrorOptions & {
-      code?: 'KTX_KUBE_CONFLICT' | 'KTX_SERVICE_LOCKED' | 'KTX_SESSION_ALIVE' | 'KTX_SERVICE_LOST'
+      code?:
+        | 'KTX_KUBE_CONFLICT'
+        | 'KTX_SERVICE_LOCKED'
+        | 'KTX_SERVICE_EXISTS'
+        | 'KTX_SESSION_ALIVE'
+        | 'KTX_SERVICE_LOST'
     } = {},
   ) {
     super(options.code ?? 'KTX_KUBE_CONFLICT', 'conflict', message, options)

@@ -19,6 +19,8 @@ export type StepId =
   | 'reverse.listen'
   | 'service.switch'
   | 'workload.scale'
+  | 'service.claim'
+  | 'service.create'
   | 'ready'
 
 /**

@@ -13,6 +13,14 @@ export {
   parseTarget,
   resolveExchangeOptions,
 } from './modes/exchange/options.js'
+export { preview, type PreviewSession } from './modes/preview.js'
+export {
+  type PreviewOptions,
+  type PreviewTimeouts,
+  type ResolvedPreviewOptions,
+  checkServiceName,
+  resolvePreviewOptions,
+} from './modes/preview/options.js'
 export { type PortMapping, parseExpose } from './modes/shared/expose.js'
 export { type RecoverOptions, recover } from './modes/recover.js'
 export type { RecoverReport } from './modes/shared/recover-service.js'

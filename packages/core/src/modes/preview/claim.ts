@@ -1,0 +1,62 @@
+/**
+ * Whether the name a preview wants is free. No Service: free. A Service that is not ktx's preview
+ * (the user's own, an exchanged one): refused, nothing is touched. A preview Service of a session
+ * that still runs: refused, naming its owner. A preview Service a dead session left (`kill -9`, a
+ * lost laptop): its objects are deleted and the name is taken over, as exchange takes over a
+ * Service a dead session left; the caller is told so with a warning.
+ */
+import { ConflictError } from '../../errors.js'
+import type { Kube } from '../../kube/client.js'
+import { describeLastAlive } from '../../kube/liveness.js'
+import { deleteServiceAndWait, originOf } from '../../kube/preview-service.js'
+import { findService } from '../../kube/service.js'
+import { deleteSessionObjects, sessionStatus } from '../../kube/sessions.js'
+import type { SetupContext } from '../shared/setup.js'
+
+/**
+ * Makes sure no Service `name` stands in the way, taking over a dead preview's.
+ * @throws ConflictError `KTX_SERVICE_EXISTS` (not ktx's) or `KTX_SERVICE_LOCKED` (a live preview).
+ */
+export async function claimServiceName(ctx: SetupContext, kube: Kube, name: string): Promise<void> {
+  const existing = await findService(kube, name, ctx.signal)
+  if (existing === undefined) return
+  const origin = originOf(existing)
+  if (origin.kind === 'foreign') throw nameTaken(kube, name, existing.spec?.type)
+  const status = await sessionStatus(kube, origin.session, { owner: origin.owner, signal: ctx.signal })
+  const lastAlive = describeLastAlive(status.liveness)
+  const owner = origin.owner ?? 'an unknown owner'
+  if (status.liveness.alive) {
+    throw new ConflictError(
+      `Service "${name}" is already a preview of ${owner} (session ${origin.session}), ${lastAlive}`,
+      {
+        code: 'KTX_SERVICE_LOCKED',
+        suggestions: [
+          `Pick another name, or ask ${owner} to stop that preview.`,
+          'ktx takes the name over by itself once that session stops renewing its lease.',
+        ],
+        data: { owner: origin.owner, session: origin.session },
+      },
+    )
+  }
+  await deleteSessionObjects(kube, origin.session, ctx.signal)
+  // Its Lease may be gone already, and garbage collection lags: the Service goes explicitly.
+  await deleteServiceAndWait(kube, name, ctx.signal)
+  ctx.emit({
+    type: 'warning',
+    message: `Service ${name} was left by preview session ${origin.session} of ${owner} (${lastAlive}); deleted it and its shadow pod before taking the name over`,
+  })
+}
+
+function nameTaken(kube: Kube, name: string, type: string | undefined): ConflictError {
+  return new ConflictError(
+    `A Service "${name}" already exists in namespace "${kube.namespace}" and was not made by ktx preview`,
+    {
+      code: 'KTX_SERVICE_EXISTS',
+      suggestions: [
+        'Pick another name for the preview; ktx never replaces a Service it did not make.',
+        `To send that Service's callers to this machine instead, use: ktx exchange ${name} -n ${kube.namespace} --expose …`,
+      ],
+      data: { service: name, namespace: kube.namespace, type },
+    },
+  )
+}

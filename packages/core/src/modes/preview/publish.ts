@@ -1,0 +1,91 @@
+/**
+ * The last step of a preview: create the Service `<name>` over the ready shadow pod, then observe
+ * that it works: its endpoints are the shadow, and a connection to its ClusterIP from inside the
+ * cluster comes back out of the shadow's listener (the cluster's proxy has applied the rule). The
+ * undo, registered the moment the Service exists, deletes it first of all, before the tunnel goes.
+ */
+import type { V1Service } from '@kubernetes/client-node'
+
+import { isKtxError } from '../../errors.js'
+import type { Kube } from '../../kube/client.js'
+import { waitServiceEndpoints } from '../../kube/endpoints.js'
+import type { SessionLease } from '../../kube/lease.js'
+import { buildPreviewService, createPreviewService, deleteServiceAndWait } from '../../kube/preview-service.js'
+import { type Arrivals, confirmOrWarn } from '../shared/routing.js'
+import type { SetupContext } from '../shared/setup.js'
+import type { Dialer } from '../../tunnel/dialer.js'
+import { claimServiceName } from './claim.js'
+import type { ResolvedPreviewOptions } from './options.js'
+
+// A create refused because the name was taken meanwhile is judged again; more rounds mean others
+// keep racing for the same name.
+const CREATE_ROUNDS = 3
+
+/** Creates and confirms the preview Service. Step `service.create`. */
+export async function publishService(
+  ctx: SetupContext,
+  kube: Kube,
+  opts: ResolvedPreviewOptions,
+  shadow: {
+    readonly lease: SessionLease
+    readonly podIP: string
+    /** Dials from inside the shadow pod; with `arrivals`, the routing probe. */
+    readonly dialer: Dialer
+    readonly arrivals: Arrivals
+  },
+): Promise<V1Service> {
+  const body = buildPreviewService({
+    name: opts.name,
+    namespace: kube.namespace,
+    sessionId: ctx.id,
+    owner: opts.owner,
+    type: opts.external ? 'LoadBalancer' : 'ClusterIP',
+    ports: opts.expose.map((m) => m.remote),
+    ownerReference: shadow.lease.ownerReference,
+  })
+  return ctx.step(
+    'service.create',
+    async () => {
+      const service = await createOnce(ctx, kube, body)
+      ctx.stack.defer('delete the Service', (signal) => deleteServiceAndWait(kube, opts.name, signal), {
+        leftover: { kind: 'Service', name: opts.name, namespace: kube.namespace },
+      })
+      await waitServiceEndpoints(kube, {
+        service: opts.name,
+        until: (ips) => ips.has(shadow.podIP),
+        awaited: `the shadow pod (${shadow.podIP})`,
+        timeoutMs: opts.timeouts.endpointsMs,
+        signal: ctx.signal,
+      })
+      const clusterIP = service.spec?.clusterIP
+      const port = opts.expose[0]?.remote
+      if (clusterIP !== undefined && clusterIP !== '' && clusterIP !== 'None' && port !== undefined) {
+        await confirmOrWarn(ctx, opts.name, {
+          dialer: shadow.dialer,
+          arrivals: shadow.arrivals,
+          clusterIP,
+          port,
+          want: 'shadow',
+          timeoutMs: opts.timeouts.endpointsMs,
+          signal: ctx.signal,
+        })
+      }
+      return service
+    },
+    opts.name,
+  )
+}
+
+// Creates the Service; a name taken since the claim is claimed again (refused if it is not a
+// dead preview's) and the create retried.
+async function createOnce(ctx: SetupContext, kube: Kube, body: V1Service): Promise<V1Service> {
+  const name = body.metadata?.name ?? ''
+  for (let round = 1; ; round++) {
+    try {
+      return await createPreviewService(kube, body, ctx.signal)
+    } catch (error) {
+      if (!isKtxError(error) || error.code !== 'KTX_KUBE_CONFLICT' || round >= CREATE_ROUNDS) throw error
+      await claimServiceName(ctx, kube, name)
+    }
+  }
+}
