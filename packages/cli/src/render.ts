@@ -128,6 +128,8 @@ const STEP_TEXT: Readonly<Record<StepId, string>> = {
   'reverse.listen': 'Listening in the shadow pod',
   'service.switch': 'Pointing the Service at the shadow pod',
   'workload.scale': 'Scaling the workload to 0',
+  'service.claim': 'Checking that the Service name is free',
+  'service.create': 'Creating the Service',
   ready: 'Ready',
 }
 
