@@ -69,7 +69,16 @@ export async function serviceOf(
   namespace: string,
   name: string,
 ): Promise<ServiceView | undefined> {
-  const out = await kubectl(env, ['-n', namespace, 'get', 'services', '--field-selector', `metadata.name=${name}`, '-o', 'json'])
+  const out = await kubectl(env, [
+    '-n',
+    namespace,
+    'get',
+    'services',
+    '--field-selector',
+    `metadata.name=${name}`,
+    '-o',
+    'json',
+  ])
   const list = JSON.parse(out) as { items: ServiceView[] }
   return list.items[0]
 }

@@ -14,7 +14,9 @@ export function renderPreviewReady(
       : []
   return [
     `Preview: Service ${session.namespace}/${session.service} (${kind}) is answered by this machine (shadow pod ${session.pod})`,
-    ...session.expose.map((m) => `  ${session.service}.${session.namespace}:${m.remote} → localhost:${m.local}`),
+    ...session.expose.map(
+      (m) => `  ${session.service}.${session.namespace}:${m.remote} → localhost:${m.local}`,
+    ),
     ...external,
     '',
     'Press Ctrl+C to delete the Service.',

@@ -53,9 +53,11 @@ describe('originOf', () => {
   it('calls anything else foreign: a plain Service, a half-labelled one, another ktx role', () => {
     const labels = buildPreviewService(spec).metadata?.labels ?? {}
     expect(originOf({ metadata: { name: 'web' } })).toEqual({ kind: 'foreign' })
-    expect(originOf({ metadata: { labels: { 'ktx.dev/role': 'preview', 'ktx.dev/session': 'x' } } })).toEqual({
-      kind: 'foreign',
-    })
+    expect(originOf({ metadata: { labels: { 'ktx.dev/role': 'preview', 'ktx.dev/session': 'x' } } })).toEqual(
+      {
+        kind: 'foreign',
+      },
+    )
     expect(originOf({ metadata: { labels: { ...labels, 'ktx.dev/role': 'exchange' } } })).toEqual({
       kind: 'foreign',
     })

@@ -57,7 +57,8 @@ describe('resolvePreviewOptions', () => {
 
 describe('the Service name', () => {
   it('accepts DNS-1035 labels', () => {
-    for (const name of ['a', 'web', 'web-preview-2', 'x'.repeat(63)]) expect(checkServiceName(name)).toBe(name)
+    for (const name of ['a', 'web', 'web-preview-2', 'x'.repeat(63)])
+      expect(checkServiceName(name)).toBe(name)
   })
 
   it('refuses what the API server would refuse, saying what a name may be', () => {

@@ -10,7 +10,11 @@ import { isKtxError } from '../../errors.js'
 import type { Kube } from '../../kube/client.js'
 import { waitServiceEndpoints } from '../../kube/endpoints.js'
 import type { SessionLease } from '../../kube/lease.js'
-import { buildPreviewService, createPreviewService, deleteServiceAndWait } from '../../kube/preview-service.js'
+import {
+  buildPreviewService,
+  createPreviewService,
+  deleteServiceAndWait,
+} from '../../kube/preview-service.js'
 import { type Arrivals, confirmOrWarn } from '../shared/routing.js'
 import type { SetupContext } from '../shared/setup.js'
 import type { Dialer } from '../../tunnel/dialer.js'
