@@ -8,7 +8,7 @@
 import { ConflictError } from '../../errors.js'
 import type { Kube } from '../../kube/client.js'
 import { describeLastAlive } from '../../kube/liveness.js'
-import { deleteServiceAndWait, originOf } from '../../kube/preview-service.js'
+import { originOf } from '../../kube/preview-service.js'
 import { findService } from '../../kube/service.js'
 import { deleteSessionObjects, sessionStatus } from '../../kube/sessions.js'
 import type { SetupContext } from '../shared/setup.js'
@@ -38,9 +38,9 @@ export async function claimServiceName(ctx: SetupContext, kube: Kube, name: stri
       },
     )
   }
+  // The Service carries the session's labels, so it goes with the session's pod and Lease (and
+  // at once: garbage collection after a Lease deletion lags).
   await deleteSessionObjects(kube, origin.session, ctx.signal)
-  // Its Lease may be gone already, and garbage collection lags: the Service goes explicitly.
-  await deleteServiceAndWait(kube, name, ctx.signal)
   ctx.emit({
     type: 'warning',
     message: `Service ${name} was left by preview session ${origin.session} of ${owner} (${lastAlive}); deleted it and its shadow pod before taking the name over`,
