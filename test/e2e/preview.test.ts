@@ -19,6 +19,7 @@ import {
   createFixtureNamespace,
   kubectl,
   loadClusterEnv,
+  tokenKubeconfig,
 } from '../harness/cluster.js'
 import {
   type LaptopServers,
@@ -29,7 +30,13 @@ import {
   startLaptopServers,
 } from '../harness/exchange.js'
 import { type ProcessResult, ktxLeftovers, spawnInLaptop } from '../harness/ktx.js'
-import { type RunningPreview, deployClientPod, serviceOf, startKtxPreview } from '../harness/preview.js'
+import {
+  PREVIEW_RULES,
+  type RunningPreview,
+  deployClientPod,
+  serviceOf,
+  startKtxPreview,
+} from '../harness/preview.js'
 
 const env: ClusterEnv = loadClusterEnv()
 const importImage = fileURLToPath(
@@ -180,6 +187,31 @@ describe('ktx preview (CLI)', () => {
       expect(await ktx.ready).toContain(`Preview: Service ${ns.name}/web-external (LoadBalancer, ClusterIP `)
       expect((await serviceOf(env, ns.name, 'web-external'))!.spec.type).toBe('LoadBalancer')
       expect((await getFromCluster(env, ns.name, `http://web-external.${ns.name}/`)).stdout).toBe(
+        `${LAPTOP_A}\n`,
+      )
+    } finally {
+      await stop(ktx)
+    }
+    expect((await ktx.exited).code).toBe(0)
+    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+  })
+})
+
+describe('with a ServiceAccount', () => {
+  it('that has just the documented rights: works, with the namespace from the context', async () => {
+    const kubeconfig = await tokenKubeconfig(env, ns.name, 'ktx-previewer', PREVIEW_RULES)
+    const ktx = startKtxPreview(env, [
+      'rbac-preview',
+      '--kubeconfig',
+      kubeconfig,
+      '--expose',
+      `${portA}:80`,
+      '--image',
+      env.SHADOW_IMAGE,
+    ])
+    try {
+      expect(await ktx.ready).toContain(`Preview: Service ${ns.name}/rbac-preview`)
+      expect((await getFromCluster(env, ns.name, `http://rbac-preview.${ns.name}/`)).stdout).toBe(
         `${LAPTOP_A}\n`,
       )
     } finally {

@@ -82,3 +82,20 @@ export async function serviceOf(
   const list = JSON.parse(out) as { items: ServiceView[] }
   return list.items[0]
 }
+
+/** The rights the preview READMEs document, as Role rules. */
+export const PREVIEW_RULES = `- apiGroups: [coordination.k8s.io]
+  resources: [leases]
+  verbs: [create, get, list, update, delete]
+- apiGroups: ['']
+  resources: [pods]
+  verbs: [create, get, list, watch, delete]
+- apiGroups: ['']
+  resources: [pods/portforward]
+  verbs: [create, get]
+- apiGroups: ['']
+  resources: [services]
+  verbs: [create, get, list, delete]
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [list, watch]`
