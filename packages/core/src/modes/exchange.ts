@@ -168,5 +168,5 @@ function routingProbe(
   const port = targetPortsOf(target.service, target.podSpec).find(
     (t) => t.resolved !== undefined && remotes.has(t.resolved),
   )?.port
-  return port === undefined ? undefined : { dialer, arrivals, clusterIP, port }
+  return port === undefined ? undefined : { dialer, arrivals, host: clusterIP, port }
 }

@@ -1,8 +1,9 @@
 /**
  * The last step of a preview: create the Service `<name>` over the ready shadow pod, then observe
- * that it works: its endpoints are the shadow, and a connection to its ClusterIP from inside the
- * cluster comes back out of the shadow's listener (the cluster's proxy has applied the rule). The
- * undo, registered the moment the Service exists, deletes it first of all, before the tunnel goes.
+ * that it works: its endpoints are the shadow, and a connection to `<name>.<namespace>` from inside
+ * the cluster comes back out of the shadow's listener (the cluster DNS knows the name and the
+ * cluster's proxy has applied the rule). The undo, registered the moment the Service exists,
+ * deletes it first of all, before the tunnel goes.
  */
 import type { V1Service } from '@kubernetes/client-node'
 
@@ -15,7 +16,7 @@ import {
   createPreviewService,
   deleteServiceAndWait,
 } from '../../kube/preview-service.js'
-import { type Arrivals, confirmOrWarn } from '../shared/routing.js'
+import { type Arrivals, confirmRouting } from '../shared/routing.js'
 import type { SetupContext } from '../shared/setup.js'
 import type { Dialer } from '../../tunnel/dialer.js'
 import { claimServiceName } from './claim.js'
@@ -61,19 +62,7 @@ export async function publishService(
         timeoutMs: opts.timeouts.endpointsMs,
         signal: ctx.signal,
       })
-      const clusterIP = service.spec?.clusterIP
-      const port = opts.expose[0]?.remote
-      if (clusterIP !== undefined && clusterIP !== '' && clusterIP !== 'None' && port !== undefined) {
-        await confirmOrWarn(ctx, opts.name, {
-          dialer: shadow.dialer,
-          arrivals: shadow.arrivals,
-          clusterIP,
-          port,
-          want: 'shadow',
-          timeoutMs: opts.timeouts.endpointsMs,
-          signal: ctx.signal,
-        })
-      }
+      await confirmName(ctx, kube, opts, shadow)
       return service
     },
     opts.name,
@@ -92,4 +81,33 @@ async function createOnce(ctx: SetupContext, kube: Kube, body: V1Service): Promi
       await claimServiceName(ctx, kube, name)
     }
   }
+}
+
+// Dials the Service by the name callers use, from inside the shadow pod. The name, not the
+// ClusterIP: the cluster DNS caches "no such name" (CoreDNS: up to 30 s) for a name someone asked
+// for before the Service existed, and until that expires callers cannot reach the preview either.
+async function confirmName(
+  ctx: SetupContext,
+  kube: Kube,
+  opts: ResolvedPreviewOptions,
+  shadow: { readonly dialer: Dialer; readonly arrivals: Arrivals },
+): Promise<void> {
+  const port = opts.expose[0]?.remote
+  if (port === undefined) return
+  const host = `${opts.name}.${kube.namespace}`
+  const timeoutMs = opts.timeouts.endpointsMs
+  const confirmed = await confirmRouting({
+    dialer: shadow.dialer,
+    arrivals: shadow.arrivals,
+    host,
+    port,
+    want: 'shadow',
+    timeoutMs,
+    signal: ctx.signal,
+  })
+  if (confirmed) return
+  ctx.emit({
+    type: 'warning',
+    message: `could not confirm within ${Math.round(timeoutMs / 1000)}s that ${host}:${port} reaches this machine from inside the cluster (the cluster DNS may still remember that the name did not exist, or the node may not route a pod's connections back to itself); it may take a moment`,
+  })
 }
