@@ -23,6 +23,7 @@ import {
 } from '../harness/cluster.js'
 import {
   type LaptopServers,
+  freeLaptopPort,
   getFromCluster,
   laptopIp,
   runKtx,
@@ -191,6 +192,30 @@ describe('ktx preview (CLI)', () => {
       )
     } finally {
       await stop(ktx)
+    }
+    expect((await ktx.exited).code).toBe(0)
+    expect(await ktxLeftovers(env, ns.name)).toEqual([])
+  })
+})
+
+describe('a local port nobody listens on', () => {
+  it('is a warning at start, a reset for the caller, and works once a server appears', async () => {
+    const closed = await freeLaptopPort(env)
+    const ktx = previewOf('late-server', [], `${closed}:80`)
+    let late: LaptopServers | undefined
+    try {
+      await ktx.ready
+      expect(ktx.output().stderr).toContain(
+        `Warning: nothing listens on 127.0.0.1:${closed} (for pod port 80)`,
+      )
+      await expectUnreachable(`http://late-server.${ns.name}/`)
+      late = await startLaptopServers(env, [{ body: 'late server', port: closed }])
+      expect((await getFromCluster(env, ns.name, `http://late-server.${ns.name}/`)).stdout).toBe(
+        'late server\n',
+      )
+    } finally {
+      await stop(ktx)
+      await late?.close()
     }
     expect((await ktx.exited).code).toBe(0)
     expect(await ktxLeftovers(env, ns.name)).toEqual([])
