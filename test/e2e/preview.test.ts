@@ -350,6 +350,7 @@ describe('kill -9 during a preview', () => {
   it('then a new preview of the same name takes it over once the old lease lapsed', async () => {
     const first = previewOf('reused', ['--leaseDuration', '10'])
     await first.ready
+    const oldClusterIP = (await serviceOf(env, ns.name, 'reused'))!.spec.clusterIP
     await killHard(first)
     await waitLeasesLapsed()
 
@@ -368,6 +369,8 @@ describe('kill -9 during a preview', () => {
         /Service reused was left by preview session [0-9a-f]{8} of \S+ \(last alive .*\); deleted it and its shadow pod before taking the name over/,
       )
       expect((await getFromCluster(env, ns.name, `http://reused.${ns.name}/`)).stdout).toBe(`${LAPTOP_B}\n`)
+      // The same address: callers whose DNS still caches it reach the new session at once.
+      expect((await serviceOf(env, ns.name, 'reused'))!.spec.clusterIP).toBe(oldClusterIP)
     } finally {
       await stop(second)
     }

@@ -36,6 +36,11 @@ describe('buildPreviewService', () => {
     expect(service.metadata?.ownerReferences).toEqual([spec.ownerReference])
   })
 
+  it('asks for a given ClusterIP (a taken-over Service keeps its address), else lets the cluster pick', () => {
+    expect(buildPreviewService(spec).spec).not.toHaveProperty('clusterIP')
+    expect(buildPreviewService({ ...spec, clusterIP: '10.96.0.42' }).spec?.clusterIP).toBe('10.96.0.42')
+  })
+
   it('is a LoadBalancer for --external', () => {
     expect(buildPreviewService({ ...spec, type: 'LoadBalancer' }).spec?.type).toBe('LoadBalancer')
   })

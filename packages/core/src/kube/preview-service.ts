@@ -25,6 +25,8 @@ export interface PreviewServiceSpec {
   readonly ports: readonly number[]
   /** The session Lease. */
   readonly ownerReference: V1OwnerReference
+  /** A ClusterIP to ask for (a taken-over Service's); default: the cluster picks one. */
+  readonly clusterIP?: string | undefined
 }
 
 /** Builds the preview Service manifest (pure). */
@@ -41,6 +43,7 @@ export function buildPreviewService(spec: PreviewServiceSpec): V1Service {
     },
     spec: {
       type: spec.type,
+      ...(spec.clusterIP === undefined ? {} : { clusterIP: spec.clusterIP }),
       selector: { [PREVIEW_LABEL]: spec.sessionId },
       // No protocol prefix in the names (`http-`, `tcp-`): a service mesh then detects the
       // protocol itself instead of being told something about the local process ktx cannot know.

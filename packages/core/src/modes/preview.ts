@@ -58,7 +58,7 @@ export async function preview(options: PreviewOptions): Promise<PreviewSession> 
   const ctx = createSetupContext(opts)
   try {
     const kube = await openKube(ctx, opts.kube, opts.timeouts.kubeRequestMs)
-    await ctx.step('service.claim', () => claimServiceName(ctx, kube, opts.name), opts.name)
+    const claim = await ctx.step('service.claim', () => claimServiceName(ctx, kube, opts.name), opts.name)
     const closedLocalPorts = await checkLocalPorts(ctx, opts)
     const lease = await openLease(ctx, kube, {
       owner: opts.owner,
@@ -84,7 +84,7 @@ export async function preview(options: PreviewOptions): Promise<PreviewSession> 
       () => startReverseForwards(ctx, ssh, { ...opts, closedLocalPorts, onArrival: arrivals.record }),
       opts.expose.map(describeMapping).join(', '),
     )
-    const service = await publishService(ctx, kube, opts, { lease, podIP, dialer: ssh, arrivals })
+    const service = await publishService(ctx, kube, opts, { lease, podIP, dialer: ssh, arrivals }, claim)
     ctx.emit({ type: 'step.done', step: 'ready' })
     return buildSessionHandle(
       'preview',

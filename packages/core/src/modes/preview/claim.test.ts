@@ -78,13 +78,13 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
     if (isKtxError(error)) return `${error.code}: ${error.message}`
     throw error
   }
-  return 'resolved'
+  throw new Error('expected a KtxError')
 }
 
 describe('claimServiceName', () => {
   it('is free when no Service has the name', async () => {
     const { kube, deleted } = cluster([])
-    expect(await codeOf(claimServiceName(context().ctx, kube, 'web-preview'))).toBe('resolved')
+    expect(await claimServiceName(context().ctx, kube, 'web-preview')).toEqual({ clusterIP: undefined })
     expect(deleted).toEqual([])
   })
 
@@ -108,10 +108,12 @@ describe('claimServiceName', () => {
     expect(deleted).toEqual([])
   })
 
-  it('takes over a dead preview: deletes its Service and says so', async () => {
-    const { kube, deleted } = cluster([previewOf('dead0000')])
+  it('takes over a dead preview: deletes its Service, says so, and hands on its ClusterIP', async () => {
+    const dead = previewOf('dead0000')
+    dead.spec = { ...dead.spec, clusterIP: '10.96.0.42' }
+    const { kube, deleted } = cluster([dead])
     const { ctx, events } = context()
-    expect(await codeOf(claimServiceName(ctx, kube, 'web-preview'))).toBe('resolved')
+    expect(await claimServiceName(ctx, kube, 'web-preview')).toEqual({ clusterIP: '10.96.0.42' })
     expect(deleted).toEqual(['service/web-preview'])
     expect(events).toEqual([
       {

@@ -13,13 +13,22 @@ import { findService } from '../../kube/service.js'
 import { deleteSessionObjects, sessionStatus } from '../../kube/sessions.js'
 import type { SetupContext } from '../shared/setup.js'
 
+/** What a claim found. */
+export interface NameClaim {
+  /**
+   * The ClusterIP of the dead preview's Service that was taken over: asking for it again keeps
+   * callers working whose DNS still caches the old address (CoreDNS: up to 30 s).
+   */
+  readonly clusterIP: string | undefined
+}
+
 /**
  * Makes sure no Service `name` stands in the way, taking over a dead preview's.
  * @throws ConflictError `KTX_SERVICE_EXISTS` (not ktx's) or `KTX_SERVICE_LOCKED` (a live preview).
  */
-export async function claimServiceName(ctx: SetupContext, kube: Kube, name: string): Promise<void> {
+export async function claimServiceName(ctx: SetupContext, kube: Kube, name: string): Promise<NameClaim> {
   const existing = await findService(kube, name, ctx.signal)
-  if (existing === undefined) return
+  if (existing === undefined) return { clusterIP: undefined }
   const origin = originOf(existing)
   if (origin.kind === 'foreign') throw nameTaken(kube, name, existing.spec?.type)
   const status = await sessionStatus(kube, origin.session, { owner: origin.owner, signal: ctx.signal })
@@ -45,6 +54,10 @@ export async function claimServiceName(ctx: SetupContext, kube: Kube, name: stri
     type: 'warning',
     message: `Service ${name} was left by preview session ${origin.session} of ${owner} (${lastAlive}); deleted it and its shadow pod before taking the name over`,
   })
+  const clusterIP = existing.spec?.clusterIP
+  return {
+    clusterIP: clusterIP === undefined || clusterIP === '' || clusterIP === 'None' ? undefined : clusterIP,
+  }
 }
 
 function nameTaken(kube: Kube, name: string, type: string | undefined): ConflictError {

@@ -12,6 +12,7 @@ import type { Kube } from '../../kube/client.js'
 import { waitServiceEndpoints } from '../../kube/endpoints.js'
 import type { SessionLease } from '../../kube/lease.js'
 import {
+  type PreviewServiceSpec,
   buildPreviewService,
   createPreviewService,
   deleteServiceAndWait,
@@ -19,7 +20,7 @@ import {
 import { type Arrivals, confirmRouting } from '../shared/routing.js'
 import type { SetupContext } from '../shared/setup.js'
 import type { Dialer } from '../../tunnel/dialer.js'
-import { claimServiceName } from './claim.js'
+import { type NameClaim, claimServiceName } from './claim.js'
 import type { ResolvedPreviewOptions } from './options.js'
 
 // A create refused because the name was taken meanwhile is judged again; more rounds mean others
@@ -38,8 +39,9 @@ export async function publishService(
     readonly dialer: Dialer
     readonly arrivals: Arrivals
   },
+  claim: NameClaim,
 ): Promise<V1Service> {
-  const body = buildPreviewService({
+  const spec: PreviewServiceSpec = {
     name: opts.name,
     namespace: kube.namespace,
     sessionId: ctx.id,
@@ -47,11 +49,11 @@ export async function publishService(
     type: opts.external ? 'LoadBalancer' : 'ClusterIP',
     ports: opts.expose.map((m) => m.remote),
     ownerReference: shadow.lease.ownerReference,
-  })
+  }
   return ctx.step(
     'service.create',
     async () => {
-      const service = await createOnce(ctx, kube, body)
+      const service = await createOnce(ctx, kube, spec, claim)
       ctx.stack.defer('delete the Service', (signal) => deleteServiceAndWait(kube, opts.name, signal), {
         leftover: { kind: 'Service', name: opts.name, namespace: kube.namespace },
       })
@@ -70,15 +72,28 @@ export async function publishService(
 }
 
 // Creates the Service; a name taken since the claim is claimed again (refused if it is not a
-// dead preview's) and the create retried.
-async function createOnce(ctx: SetupContext, kube: Kube, body: V1Service): Promise<V1Service> {
-  const name = body.metadata?.name ?? ''
+// dead preview's) and the create retried. A ClusterIP asked for that is not free (yet) is left to
+// the cluster to pick.
+async function createOnce(
+  ctx: SetupContext,
+  kube: Kube,
+  spec: PreviewServiceSpec,
+  claim: NameClaim,
+): Promise<V1Service> {
+  let clusterIP = claim.clusterIP
   for (let round = 1; ; round++) {
     try {
-      return await createPreviewService(kube, body, ctx.signal)
+      return await createPreviewService(kube, buildPreviewService({ ...spec, clusterIP }), ctx.signal)
     } catch (error) {
-      if (!isKtxError(error) || error.code !== 'KTX_KUBE_CONFLICT' || round >= CREATE_ROUNDS) throw error
-      await claimServiceName(ctx, kube, name)
+      if (!isKtxError(error) || round >= CREATE_ROUNDS) throw error
+      if (error.code === 'KTX_KUBE_CONFLICT') {
+        clusterIP = (await claimServiceName(ctx, kube, spec.name)).clusterIP
+      } else if (clusterIP !== undefined && (error as { status?: unknown }).status === 422) {
+        ctx.log.debug('The old ClusterIP is not free; the cluster picks one', { clusterIP })
+        clusterIP = undefined
+      } else {
+        throw error
+      }
     }
   }
 }
