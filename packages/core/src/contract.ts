@@ -85,6 +85,8 @@ export const MESH_LABEL = 'ktx.dev/mesh'
  * The meshed Service selects the router by it (with `ktx.dev/role=router`).
  */
 export const MESH_GROUP_LABEL = 'ktx.dev/mesh-group'
+/** The label a preview Service selects its shadow pod by: `ktx.dev/preview=<session>`. */
+export const PREVIEW_LABEL = 'ktx.dev/preview'
 
 /** Label selector matching everything ktx manages. */
 export const MANAGED_SELECTOR = `${LABELS.managedBy}=${MANAGED_BY}`

@@ -57,6 +57,7 @@ export type KtxErrorCode =
   | 'KTX_TARGET_AMBIGUOUS'
   | 'KTX_EXPOSE_INVALID'
   | 'KTX_SERVICE_LOCKED'
+  | 'KTX_SERVICE_EXISTS'
   | 'KTX_SESSION_ALIVE'
   | 'KTX_SERVICE_LOST'
   | 'KTX_ENDPOINTS_NOT_READY'
@@ -145,6 +146,7 @@ export class ConflictError extends KtxError {
         | 'KTX_SERVICE_LOST'
         | 'KTX_SERVICE_MESHED'
         | 'KTX_MESH_MARK_TAKEN'
+        | 'KTX_SERVICE_EXISTS'
     } = {},
   ) {
     super(options.code ?? 'KTX_KUBE_CONFLICT', 'conflict', message, options)

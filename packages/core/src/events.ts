@@ -22,6 +22,8 @@ export type StepId =
   | 'mesh.service'
   | 'mesh.router'
   | 'mesh.route'
+  | 'service.claim'
+  | 'service.create'
   | 'ready'
 
 /**

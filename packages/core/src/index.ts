@@ -22,6 +22,14 @@ export {
   resolveMeshOptions,
 } from './modes/mesh/options.js'
 export { type VersionMark, parseVersionMark } from './modes/mesh/mark.js'
+export { preview, type PreviewSession } from './modes/preview.js'
+export {
+  type PreviewOptions,
+  type PreviewTimeouts,
+  type ResolvedPreviewOptions,
+  checkServiceName,
+  resolvePreviewOptions,
+} from './modes/preview/options.js'
 export { type PortMapping, parseExpose } from './modes/shared/expose.js'
 export { type RecoverOptions, recover } from './modes/recover.js'
 export type { RecoverReport } from './modes/shared/recover-service.js'

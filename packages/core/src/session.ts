@@ -9,7 +9,7 @@ export interface SessionEnd {
 export interface Session extends AsyncDisposable {
   /** Random id; also the `ktx.dev/session` label on the session's cluster objects. */
   readonly id: string
-  readonly kind: 'connect' | 'exchange' | 'mesh'
+  readonly kind: 'connect' | 'exchange' | 'mesh' | 'preview'
   readonly state: 'ready' | 'closing' | 'closed'
   /** Namespace the session's objects live in. */
   readonly namespace: string

@@ -22,6 +22,8 @@ const STEP_TEXT: Readonly<Record<StepId, string>> = {
   'reverse.listen': 'Listening in the shadow pod',
   'service.switch': 'Pointing the Service at the shadow pod',
   'workload.scale': 'Scaling the workload to 0',
+  'service.claim': 'Checking that the Service name is free',
+  'service.create': 'Creating the Service',
   'mesh.service': "Creating this session's mesh Service",
   'mesh.router': 'Joining the mesh router and pointing the Service at it',
   'mesh.route': 'Registering the version mark with the router',

@@ -1,7 +1,7 @@
 import { ANNOTATIONS, LABELS, MANAGED_BY } from '../contract.js'
 
 /** Roles of ktx objects (`ktx.dev/role`). */
-export type KtxRole = 'shadow' | 'session' | 'exchange' | 'mesh' | 'router' | 'stuntman'
+export type KtxRole = 'shadow' | 'session' | 'exchange' | 'preview' | 'mesh' | 'router' | 'stuntman'
 
 /** The labels every ktx object of `sessionId` carries. */
 export function sessionLabels(sessionId: string, role: KtxRole): Record<string, string> {

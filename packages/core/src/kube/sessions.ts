@@ -3,6 +3,7 @@ import type { Kube } from './client.js'
 import { sessionSelector } from './labels.js'
 import { deleteIgnoringMissing } from './lease.js'
 import { type Liveness, judgeLease } from './liveness.js'
+import { deleteServiceAndWait } from './preview-service.js'
 import { deletePodAndWait } from './shadow.js'
 
 /** A session that owns something in the cluster, and whether it still runs. */
@@ -33,9 +34,9 @@ export async function sessionStatus(
 }
 
 /**
- * Deletes what a session made in the namespace: its pods (waiting until they are gone, so a label
- * query right after finds nothing) and its Lease (whose deletion garbage-collects anything else
- * it owns). Returns what was deleted.
+ * Deletes what a session made in the namespace: its Services (a preview's), its pods (waiting
+ * until they are gone, so a label query right after finds nothing) and its Lease (whose deletion
+ * garbage-collects anything else it owns, but only eventually). Returns what was deleted.
  */
 export async function deleteSessionObjects(
   kube: Kube,
@@ -45,6 +46,17 @@ export async function deleteSessionObjects(
   const namespace = kube.namespace
   const labelSelector = sessionSelector(session)
   const deleted: ResourceRef[] = []
+  // Services first: callers stop being sent to a pod that is about to go.
+  const services = await kube.call(
+    { verb: 'list', resource: 'services', namespace },
+    (o) => kube.core.listNamespacedService({ namespace, labelSelector }, o),
+    signal,
+  )
+  for (const service of services.items) {
+    const name = service.metadata?.name ?? ''
+    await deleteServiceAndWait(kube, name, signal)
+    deleted.push({ kind: 'Service', name, namespace })
+  }
   const pods = await kube.call(
     { verb: 'list', resource: 'pods', namespace },
     (o) => kube.core.listNamespacedPod({ namespace, labelSelector }, o),

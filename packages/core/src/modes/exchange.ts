@@ -26,7 +26,7 @@ import { acquireTarget, lockRecordFor, planTarget } from './exchange/acquire.js'
 import { type ExchangeOptions, resolveExchangeOptions } from './exchange/options.js'
 import type { PortMapping } from './shared/expose.js'
 import { describeTarget, targetPortsOf } from './shared/target-ports.js'
-import { Arrivals, type RoutingProbe } from './exchange/routing.js'
+import { Arrivals, type RoutingProbe } from './shared/routing.js'
 import { scaleToShadow, workloadLabelsFor } from './exchange/scale.js'
 import type { ResolvedTarget } from './exchange/target.js'
 import { switchServiceToShadow } from './exchange/selector.js'
@@ -168,5 +168,5 @@ function routingProbe(
   const port = targetPortsOf(target.service, target.podSpec).find(
     (t) => t.resolved !== undefined && remotes.has(t.resolved),
   )?.port
-  return port === undefined ? undefined : { dialer, arrivals, clusterIP, port }
+  return port === undefined ? undefined : { dialer, arrivals, host: clusterIP, port }
 }

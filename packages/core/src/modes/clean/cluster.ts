@@ -1,13 +1,15 @@
 /**
  * `cleanCluster()`: the cluster half of `ktx clean`. In one namespace it finds the sessions that
  * are gone (Lease deleted or lapsed, judged by the API server's clock), puts back the Services and
- * workloads they had changed, and deletes their objects. Live sessions are never touched.
+ * workloads they had changed, and deletes their objects (a preview's Service among them). Live
+ * sessions are never touched.
  */
 import { EXCHANGE_LABEL, LABELS, MANAGED_SELECTOR } from '../../contract.js'
 import { type ResourceRef, messageOf } from '../../errors.js'
 import { type Kube, createKube, isKube } from '../../kube/client.js'
 import type { KubeOptions } from '../../kube/kubeconfig.js'
 import { judge } from '../../kube/liveness.js'
+import { originOf } from '../../kube/preview-service.js'
 import {
   readLock,
   readMeshRecord,
@@ -176,6 +178,12 @@ async function servicesToRecover(
   const toRecover: string[] = []
   for (const service of await listServices(kube, signal)) {
     const name = service.metadata?.name ?? ''
+    // A preview's own Service goes with its session's objects (deleted below), not recovered.
+    const origin = originOf(service)
+    if (origin.kind === 'preview') {
+      sessions.add(origin.session)
+      continue
+    }
     const involved = sessionsOn(service.metadata?.annotations, service.spec?.selector)
     if (involved.corrupt) {
       warnings.push(

@@ -8,7 +8,7 @@ import type { Kube } from '../../kube/client.js'
 import { waitServiceEndpoints } from '../../kube/endpoints.js'
 import type { SetupContext } from '../shared/setup.js'
 import type { ExchangeTimeouts } from './options.js'
-import { type RoutingProbe, confirmOrWarn } from './routing.js'
+import { type RoutingProbe, confirmOrWarn } from '../shared/routing.js'
 
 /** A Service whose traffic moves to or from the shadow pod at `shadowIP`. */
 export interface ShadowTraffic {

@@ -4,6 +4,8 @@
  * lost laptop). While the owning session is alive it refuses, naming the owner, unless forced;
  * forcing first deletes the owner's Lease, which ends that session. Used by the `recover` verb,
  * by `clean`, and by a verb taking over a Service a dead session left.
+ * A preview's Service is ktx's own, not a changed one: recovering it deletes it with the
+ * session's other objects (the same rules: refused while the session lives, unless forced).
  */
 import { EXCHANGE_LABEL } from '../../contract.js'
 import { ConflictError, type ResourceRef, messageOf } from '../../errors.js'
@@ -16,6 +18,7 @@ import {
   readOriginalReplicas,
   readOriginalSelector,
 } from '../../kube/redirect-state.js'
+import { originOf } from '../../kube/preview-service.js'
 import { pointsAtKtx, restoreService } from '../../kube/service-lock.js'
 import { readService } from '../../kube/service.js'
 import { restoreWorkload } from '../../kube/workload-lock.js'
@@ -63,6 +66,8 @@ export async function recoverService(
 ): Promise<RecoverReport> {
   const { signal, logger: log } = options
   const namespace = kube.namespace
+  const origin = originOf(await readService(kube, name, signal))
+  if (origin.kind === 'preview') return removePreview(kube, name, origin, options)
   const meshed = await reapMeshGroup(kube, name, {
     force: options.force,
     logger: log,
@@ -222,6 +227,38 @@ function meshStillAlive(service: string, leases: readonly string[]): ConflictErr
       data: { leases },
     },
   )
+}
+
+// A preview Service goes with its session: its pod, its Lease and the Service itself.
+async function removePreview(
+  kube: Kube,
+  name: string,
+  origin: { readonly session: string; readonly owner: string | undefined },
+  options: RecoverServiceOptions,
+): Promise<RecoverReport> {
+  const { signal, logger: log } = options
+  const namespace = kube.namespace
+  const session = await sessionStatus(kube, origin.session, {
+    owner: origin.owner,
+    ...(signal ? { signal } : {}),
+  })
+  if (session.liveness.alive) {
+    if (!options.force) throw stillAlive(name, [session])
+    log.warn('Forcing recovery: deleting the Lease of a live session', { session: session.id })
+  }
+  // The session's objects include the Service (it carries the session's labels).
+  const deleted = await deleteSessionObjects(kube, session.id, signal)
+  log.info('Preview Service removed', { service: name, session: session.id })
+  return {
+    service: name,
+    namespace,
+    state: 'recovered',
+    sessions: [session],
+    selector: undefined,
+    workloads: [],
+    deleted,
+    warnings: [],
+  }
 }
 
 function stillAlive(service: string, alive: readonly SessionStatus[]): ConflictError {

@@ -19,7 +19,7 @@ function proxy(arrivals: Arrivals, landsOnShadow: (probe: number) => boolean): D
   return dialer
 }
 
-const base = { clusterIP: '10.96.0.10', port: 80, arrivalWindowMs: 50, signal: new AbortController().signal }
+const base = { host: '10.96.0.10', port: 80, arrivalWindowMs: 50, signal: new AbortController().signal }
 
 describe('confirmRouting', () => {
   it('waits for ten probes in a row to reach the shadow', async () => {

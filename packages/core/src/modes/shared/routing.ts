@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream'
 import { setTimeout as delay } from 'node:timers/promises'
 
 import { DialError, type Dialer, dialErrorCode } from '../../tunnel/dialer.js'
-import type { SetupContext } from '../shared/setup.js'
+import type { SetupContext } from './setup.js'
 
 /** Counts connections arriving from the pod and lets a caller wait for the next one. */
 export class Arrivals {
@@ -54,7 +54,8 @@ export class Arrivals {
 export interface RoutingProbe {
   readonly dialer: Dialer
   readonly arrivals: Arrivals
-  readonly clusterIP: string
+  /** The ClusterIP, or a name the pod resolves to it (which then is confirmed too). */
+  readonly host: string
   readonly port: number
 }
 
@@ -112,11 +113,11 @@ export async function confirmRouting(options: ConfirmRoutingOptions): Promise<bo
 async function dialWithin(options: ConfirmRoutingOptions, timeoutMs: number): Promise<Duplex> {
   const stop = new AbortController()
   const timer = delay(timeoutMs, undefined, { signal: stop.signal }).then(() => {
-    throw new DialError(`${options.clusterIP}:${options.port}: no answer within ${timeoutMs} ms`, 'ETIMEDOUT')
+    throw new DialError(`${options.host}:${options.port}: no answer within ${timeoutMs} ms`, 'ETIMEDOUT')
   })
   timer.catch(() => undefined)
   try {
-    return await Promise.race([options.dialer.dial(options.clusterIP, options.port), timer])
+    return await Promise.race([options.dialer.dial(options.host, options.port), timer])
   } finally {
     stop.abort()
   }
