@@ -7,11 +7,13 @@
  * leaving while the second keeps working, the last one out leaving the Service exactly as it was;
  * `kill -9` then `ktx clean` with another developer still meshing.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fileURLToPath } from 'node:url'
+
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { kubectl } from '../harness/cluster.js'
 import { runKtx } from '../harness/exchange.js'
-import { type RunningVerb, startKtx } from '../harness/ktx.js'
+import { type RunningVerb, spawnInLaptop, startKtx } from '../harness/ktx.js'
 import { suiteFixture } from '../harness/suite.js'
 import {
   type LaptopTestServer,
@@ -25,6 +27,7 @@ import {
   wsClient,
 } from '../harness/testserver.js'
 
+const libraryScript = fileURLToPath(new URL('./fixtures/library-mesh.mjs', import.meta.url))
 let web: TestServerWorkload
 const suite = suiteFixture({
   namespace: 'mesh',
@@ -217,6 +220,14 @@ describe('kill -9, then ktx clean', () => {
     survivor.child.kill('SIGKILL')
     await survivor.exited
     const killedAt = Date.now()
+    // A dry run says so once bob's lease lapsed, and changes nothing.
+    await expect
+      .poll(async () => (await runKtx(env, ['clean', '-n', suite.namespace, '--dryRun'])).stdout, {
+        timeout: 60_000,
+        interval: 3_000,
+      })
+      .toContain('would restore service/web')
+    expect(await serviceAsWritten()).not.toBe(original)
     await expect
       .poll(
         async () => {
@@ -232,4 +243,41 @@ describe('kill -9, then ktx clean', () => {
     await expect.poll(() => ktxObjects(), { timeout: 60_000 }).toEqual([])
     expect(await servedBy(['version: bob'])).toEqual(['web'])
   }, 420_000)
+})
+
+describe('mesh() (library)', () => {
+  it('with await using: marked requests reach the laptop inside the block, the Service is back after it', async () => {
+    const child = spawnInLaptop(env, libraryScript, [
+      suite.namespace,
+      env.SHADOW_IMAGE,
+      'web',
+      `${String(alice.httpPort)}:8080`,
+      'x-lib:alice',
+    ])
+    let stdout = ''
+    let stderr = ''
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)))
+    try {
+      await vi.waitFor(() => expect(stdout, stderr).toContain('\n'), { timeout: 120_000, interval: 200 })
+      const ready = JSON.parse(stdout.split('\n')[0]!) as Record<string, unknown>
+      expect(ready).toMatchObject({
+        kind: 'mesh',
+        mode: 'auto',
+        service: 'web',
+        mark: { header: 'x-lib', value: 'alice' },
+        router: 'ktx-router-web',
+      })
+      expect(await servedBy(['x-lib: alice'])).toEqual(['alice'])
+      expect(await servedBy([])).toEqual(['web'])
+      child.kill('SIGUSR2')
+      expect(await exited).toBe(0)
+      expect(JSON.parse(stdout.trim().split('\n')[1]!)).toEqual({ closed: ready.id })
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    }
+    expect(await serviceAsWritten()).toBe(original)
+    await suite.expectNoLeftovers()
+  }, 240_000)
 })

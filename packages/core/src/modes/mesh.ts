@@ -75,7 +75,7 @@ export async function mesh(options: MeshOptions): Promise<MeshSession> {
     })
     const remotes = opts.expose.map((m) => m.remote)
     const { mark } = opts
-    const { pod, ssh, forward } = await openShadowTunnel(ctx, kube, lease, {
+    const { pod, podIP, ssh, forward } = await openShadowTunnel(ctx, kube, lease, {
       spec: {
         name: `ktx-mesh-${target.name.slice(0, 30)}-${ctx.id}`,
         owner: opts.owner,
@@ -98,7 +98,15 @@ export async function mesh(options: MeshOptions): Promise<MeshSession> {
       opts.expose.map(describeMapping).join(', '),
     )
     const routed =
-      opts.mode === 'auto' ? await routeThroughRouter(ctx, kube, { opts, target, lease, mark }) : undefined
+      opts.mode === 'auto'
+        ? await routeThroughRouter(ctx, kube, {
+            opts,
+            target,
+            lease,
+            mark,
+            shadow: { ip: podIP, dialer: ssh },
+          })
+        : undefined
     ctx.emit({ type: 'step.done', step: 'ready' })
 
     return buildSessionHandle(

@@ -78,25 +78,25 @@ export async function cleanCluster(options: CleanClusterOptions = {}): Promise<C
 
   const restoredServices: string[] = []
   const deleted: ResourceRef[] = []
-  const meshed = await meshedServices(kube, signal)
+  // Before the dead sessions' Leases go: a router whose owners are all dead would be collected
+  // with them and leave its Service pointing at nothing.
+  for (const service of await meshedServices(kube, signal)) {
+    try {
+      const reaped = await reapMeshGroup(kube, service, {
+        force: false,
+        dryRun,
+        logger: log,
+        ...(signal ? { signal } : {}),
+      })
+      if (reaped.state === 'restored') restoredServices.push(service)
+    } catch (error) {
+      if (signal?.aborted) throw error
+      warnings.push(`Meshed Service ${service} was not restored: ${messageOf(error)}`)
+    }
+  }
   if (dryRun) {
     restoredServices.push(...toRecover)
   } else {
-    // Before the dead sessions' Leases go: a router whose owners are all dead would be collected
-    // with them and leave its Service pointing at nothing.
-    for (const service of meshed) {
-      try {
-        const reaped = await reapMeshGroup(kube, service, {
-          force: false,
-          logger: log,
-          ...(signal ? { signal } : {}),
-        })
-        if (reaped.state === 'restored') restoredServices.push(service)
-      } catch (error) {
-        if (signal?.aborted) throw error
-        warnings.push(`Meshed Service ${service} was not restored: ${messageOf(error)}`)
-      }
-    }
     for (const service of toRecover) {
       try {
         const report = await recoverService(kube, service, {

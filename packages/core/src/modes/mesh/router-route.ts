@@ -8,11 +8,16 @@
 import type { V1Service } from '@kubernetes/client-node'
 
 import { LABELS, MESH_LABEL } from '../../contract.js'
+import { messageOf } from '../../errors.js'
 import type { Kube } from '../../kube/client.js'
+import { waitServiceEndpoints } from '../../kube/endpoints.js'
 import { ktxLabels, sessionAnnotations } from '../../kube/labels.js'
 import { type SessionLease, deleteIgnoringMissing } from '../../kube/lease.js'
 import { openPortForward } from '../../kube/port-forward.js'
+import type { Dialer } from '../../tunnel/dialer.js'
 import { type RouterControl, openRouterControl } from '../../tunnel/router-control.js'
+import { abortable } from '../../util/abort.js'
+import { retry } from '../../util/sleep.js'
 import {
   type JoinedMeshGroup,
   joinMeshGroup,
@@ -45,12 +50,16 @@ export async function routeThroughRouter(
     readonly target: MeshTarget
     readonly lease: SessionLease
     readonly mark: VersionMark
+    /** The session's shadow pod, and a dialer from inside it. */
+    readonly shadow: { readonly ip: string; readonly dialer: Dialer }
   },
 ): Promise<RoutedMesh> {
-  const { opts, target, lease } = input
-  const meshService = await ctx.step('mesh.service', () =>
-    createMeshService(ctx, kube, { target, lease, opts }),
-  )
+  const { opts, target, lease, shadow } = input
+  const meshService = await ctx.step('mesh.service', async () => {
+    const created = await createMeshService(ctx, kube, { target, lease, opts })
+    await waitMeshServiceRoutes(ctx, kube, created, { shadow, opts })
+    return created
+  })
   const names = meshGroupNames(target.name)
   const group = await ctx.step(
     'mesh.router',
@@ -154,6 +163,50 @@ async function createMeshService(
     { leftover: { kind: 'Service', name, namespace } },
   )
   return { name, clusterIP: created.spec?.clusterIP ?? '' }
+}
+
+// The router dials the mesh Service's ClusterIP: a route registered before the cluster's proxy
+// knows the Service's endpoint would turn the first marked requests into "connection refused".
+// Waits for the endpoint, then dials the ClusterIP from the shadow itself until it connects (its
+// own listener answers); a node that does not route a pod back to itself only gets a warning.
+async function waitMeshServiceRoutes(
+  ctx: SetupContext,
+  kube: Kube,
+  service: { readonly name: string; readonly clusterIP: string },
+  input: {
+    readonly shadow: { readonly ip: string; readonly dialer: Dialer }
+    readonly opts: ResolvedMeshOptions
+  },
+): Promise<void> {
+  const { shadow, opts } = input
+  const timeoutMs = opts.timeouts.endpointsMs
+  await waitServiceEndpoints(kube, {
+    service: service.name,
+    until: (ips) => ips.has(shadow.ip),
+    awaited: `the shadow pod (${shadow.ip})`,
+    timeoutMs,
+    signal: ctx.signal,
+  })
+  const port = opts.expose[0]?.remote
+  if (port === undefined) return
+  try {
+    await retry(
+      async (signal) => {
+        const socket = await abortable(shadow.dialer.dial(service.clusterIP, port), signal, (late) =>
+          late.destroy(),
+        )
+        socket.destroy()
+      },
+      { timeoutMs, firstDelayMs: 50, maxDelayMs: 500, signal: ctx.signal },
+      (last) => new Error(last),
+    )
+  } catch (error) {
+    if (ctx.signal.aborted) throw error
+    ctx.emit({
+      type: 'warning',
+      message: `could not confirm within ${Math.round(timeoutMs / 1000)}s that ${service.clusterIP}:${port} reaches the shadow pod (${messageOf(error)}); marked requests may fail for a moment`,
+    })
+  }
 }
 
 async function registerRoute(

@@ -202,7 +202,13 @@ export interface MeshReap {
 export async function reapMeshGroup(
   kube: Kube,
   service: string,
-  options: { readonly force: boolean; readonly logger: Logger; readonly signal?: AbortSignal },
+  options: {
+    readonly force: boolean
+    /** Only say whether it would be restored (state `restored`), changing nothing. */
+    readonly dryRun?: boolean
+    readonly logger: Logger
+    readonly signal?: AbortSignal
+  },
 ): Promise<MeshReap> {
   const signal = options.signal ?? new AbortController().signal
   const found = await findService(kube, service, signal)
@@ -213,6 +219,7 @@ export async function reapMeshGroup(
   const owners = router?.metadata?.ownerReferences ?? []
   const live = await liveOwners(kube, owners, signal)
   if (live.length > 0 && !options.force) return { state: 'live', liveOwners: live }
+  if (options.dryRun) return { state: 'restored', liveOwners: live }
   for (const lease of live) {
     options.logger.warn('Forcing recovery: deleting the Lease of a live mesh session', { lease })
     await deleteIgnoringMissing(() =>
