@@ -20,6 +20,7 @@ import type { Session } from '../session.js'
 import type { VersionMark } from './mesh/mark.js'
 import { type MeshMode, type MeshOptions, resolveMeshOptions } from './mesh/options.js'
 import { routeThroughRouter } from './mesh/router-route.js'
+import { Arrivals } from './shared/routing.js'
 import { planMeshTarget } from './mesh/target.js'
 import type { PortMapping } from './shared/expose.js'
 import {
@@ -92,9 +93,10 @@ export async function mesh(options: MeshOptions): Promise<MeshSession> {
       },
       timeouts: opts.timeouts,
     })
+    const arrivals = new Arrivals()
     await ctx.step(
       'reverse.listen',
-      () => startReverseForwards(ctx, ssh, { ...opts, closedLocalPorts }),
+      () => startReverseForwards(ctx, ssh, { ...opts, closedLocalPorts, onArrival: arrivals.record }),
       opts.expose.map(describeMapping).join(', '),
     )
     const routed =
@@ -104,7 +106,7 @@ export async function mesh(options: MeshOptions): Promise<MeshSession> {
             target,
             lease,
             mark,
-            shadow: { ip: podIP, dialer: ssh },
+            shadow: { ip: podIP, dialer: ssh, arrivals },
           })
         : undefined
     ctx.emit({ type: 'step.done', step: 'ready' })

@@ -8,7 +8,6 @@
 import type { V1Service } from '@kubernetes/client-node'
 
 import { LABELS, MESH_LABEL } from '../../contract.js'
-import { messageOf } from '../../errors.js'
 import type { Kube } from '../../kube/client.js'
 import { waitServiceEndpoints } from '../../kube/endpoints.js'
 import { ktxLabels, sessionAnnotations } from '../../kube/labels.js'
@@ -16,8 +15,6 @@ import { type SessionLease, deleteIgnoringMissing } from '../../kube/lease.js'
 import { openPortForward } from '../../kube/port-forward.js'
 import type { Dialer } from '../../tunnel/dialer.js'
 import { type RouterControl, openRouterControl } from '../../tunnel/router-control.js'
-import { abortable } from '../../util/abort.js'
-import { retry } from '../../util/sleep.js'
 import {
   type JoinedMeshGroup,
   joinMeshGroup,
@@ -26,10 +23,18 @@ import {
   routerControlPort,
   routerPortsFor,
 } from '../shared/mesh-group.js'
+import { type Arrivals, confirmOrWarn } from '../shared/routing.js'
 import type { SetupContext } from '../shared/setup.js'
 import type { VersionMark } from './mark.js'
 import type { ResolvedMeshOptions } from './options.js'
 import type { MeshTarget } from './target.js'
+
+/** The session's shadow pod: its IP, a dialer from inside it, and what arrives back from it. */
+export interface MeshShadow {
+  readonly ip: string
+  readonly dialer: Dialer
+  readonly arrivals: Arrivals
+}
 
 /** What auto mode set up. */
 export interface RoutedMesh {
@@ -50,14 +55,16 @@ export async function routeThroughRouter(
     readonly target: MeshTarget
     readonly lease: SessionLease
     readonly mark: VersionMark
-    /** The session's shadow pod, and a dialer from inside it. */
-    readonly shadow: { readonly ip: string; readonly dialer: Dialer }
+    readonly shadow: MeshShadow
   },
 ): Promise<RoutedMesh> {
   const { opts, target, lease, shadow } = input
   const meshService = await ctx.step('mesh.service', async () => {
     const created = await createMeshService(ctx, kube, { target, lease, opts })
-    await waitMeshServiceRoutes(ctx, kube, created, { shadow, opts })
+    await waitMeshServiceEndpoint(ctx, kube, created, {
+      shadowIP: shadow.ip,
+      timeoutMs: opts.timeouts.endpointsMs,
+    })
     return created
   })
   const names = meshGroupNames(target.name)
@@ -80,7 +87,11 @@ export async function routeThroughRouter(
     names.router,
   )
   deferLeave(ctx, kube, group, lease, opts)
-  const control = await ctx.step('mesh.route', () => registerRoute(ctx, kube, group, meshService, input))
+  const control = await ctx.step('mesh.route', async () => {
+    const registered = await registerRoute(ctx, kube, group, meshService, input)
+    await confirmMarkedRouting(ctx, { target, opts, mark: input.mark, shadow })
+    return registered
+  })
   return {
     router: names.router,
     routerIP: group.routerIP,
@@ -165,48 +176,60 @@ async function createMeshService(
   return { name, clusterIP: created.spec?.clusterIP ?? '' }
 }
 
-// The router dials the mesh Service's ClusterIP: a route registered before the cluster's proxy
-// knows the Service's endpoint would turn the first marked requests into "connection refused".
-// Waits for the endpoint, then dials the ClusterIP from the shadow itself until it connects (its
-// own listener answers); a node that does not route a pod back to itself only gets a warning.
-async function waitMeshServiceRoutes(
+// The router dials the mesh Service's ClusterIP, which the cluster's proxy can only send to the
+// shadow once the EndpointSlice lists it.
+async function waitMeshServiceEndpoint(
   ctx: SetupContext,
   kube: Kube,
-  service: { readonly name: string; readonly clusterIP: string },
-  input: {
-    readonly shadow: { readonly ip: string; readonly dialer: Dialer }
-    readonly opts: ResolvedMeshOptions
-  },
+  service: { readonly name: string },
+  input: { readonly shadowIP: string; readonly timeoutMs: number },
 ): Promise<void> {
-  const { shadow, opts } = input
-  const timeoutMs = opts.timeouts.endpointsMs
   await waitServiceEndpoints(kube, {
     service: service.name,
-    until: (ips) => ips.has(shadow.ip),
-    awaited: `the shadow pod (${shadow.ip})`,
-    timeoutMs,
+    until: (ips) => ips.has(input.shadowIP),
+    awaited: `the shadow pod (${input.shadowIP})`,
+    timeoutMs: input.timeoutMs,
     signal: ctx.signal,
   })
-  const port = opts.expose[0]?.remote
-  if (port === undefined) return
-  try {
-    await retry(
-      async (signal) => {
-        const socket = await abortable(shadow.dialer.dial(service.clusterIP, port), signal, (late) =>
-          late.destroy(),
-        )
-        socket.destroy()
-      },
-      { timeoutMs, firstDelayMs: 50, maxDelayMs: 500, signal: ctx.signal },
-      (last) => new Error(last),
-    )
-  } catch (error) {
-    if (ctx.signal.aborted) throw error
-    ctx.emit({
-      type: 'warning',
-      message: `could not confirm within ${Math.round(timeoutMs / 1000)}s that ${service.clusterIP}:${port} reaches the shadow pod (${messageOf(error)}); marked requests may fail for a moment`,
-    })
+}
+
+// The router's endpoints being listed is not the cluster's proxy sending to it yet (a keep-alive
+// caller would stay on the old pod for its whole connection). Confirmed the way exchange confirms
+// its switch: marked requests dialled to the Service's ClusterIP from inside the shadow must come
+// back out of the shadow's own reverse forwards, through the router. `OPTIONS *` asks nothing of
+// the local process.
+async function confirmMarkedRouting(
+  ctx: SetupContext,
+  input: {
+    readonly target: MeshTarget
+    readonly opts: ResolvedMeshOptions
+    readonly mark: VersionMark
+    readonly shadow: MeshShadow
+  },
+): Promise<void> {
+  const { target, opts, mark, shadow } = input
+  const clusterIP = target.service.spec?.clusterIP
+  const port = target.targets.find((t) => t.resolved === opts.expose[0]?.remote)?.port
+  if (!clusterIP || clusterIP === 'None' || port === undefined) return
+  const request = `OPTIONS * HTTP/1.1\r\nHost: ${target.name}\r\n${mark.header}: ${mark.value}\r\nConnection: close\r\n\r\n`
+  const marked: Dialer = {
+    async dial(host, dialPort) {
+      const socket = await shadow.dialer.dial(host, dialPort)
+      socket.write(request)
+      return socket
+    },
   }
+  await confirmOrWarn(ctx, target.name, {
+    dialer: marked,
+    arrivals: shadow.arrivals,
+    host: clusterIP,
+    port,
+    want: 'shadow',
+    timeoutMs: opts.timeouts.endpointsMs,
+    // Router → mesh Service → shadow → SSH: more hops than exchange's probe, still no round trip.
+    arrivalWindowMs: 1_000,
+    signal: ctx.signal,
+  })
 }
 
 async function registerRoute(
