@@ -9,11 +9,11 @@
  */
 import { fileURLToPath } from 'node:url'
 
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { kubectl } from '../harness/cluster.js'
 import { runKtx } from '../harness/exchange.js'
-import { type RunningVerb, spawnInLaptop, startKtx } from '../harness/ktx.js'
+import { type RunningVerb, startKtx, startLibraryScript } from '../harness/ktx.js'
 import { suiteFixture } from '../harness/suite.js'
 import {
   type LaptopTestServer,
@@ -247,21 +247,15 @@ describe('kill -9, then ktx clean', () => {
 
 describe('mesh() (library)', () => {
   it('with await using: marked requests reach the laptop inside the block, the Service is back after it', async () => {
-    const child = spawnInLaptop(env, libraryScript, [
+    const script = startLibraryScript(env, libraryScript, [
       suite.namespace,
       env.SHADOW_IMAGE,
       'web',
       `${String(alice.httpPort)}:8080`,
       'x-lib:alice',
     ])
-    let stdout = ''
-    let stderr = ''
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)))
     try {
-      await vi.waitFor(() => expect(stdout, stderr).toContain('\n'), { timeout: 120_000, interval: 200 })
-      const ready = JSON.parse(stdout.split('\n')[0]!) as Record<string, unknown>
+      const ready = await script.ready
       expect(ready).toMatchObject({
         kind: 'mesh',
         mode: 'auto',
@@ -271,11 +265,9 @@ describe('mesh() (library)', () => {
       })
       expect(await servedBy(['x-lib: alice'])).toEqual(['alice'])
       expect(await servedBy([])).toEqual(['web'])
-      child.kill('SIGUSR2')
-      expect(await exited).toBe(0)
-      expect(JSON.parse(stdout.trim().split('\n')[1]!)).toEqual({ closed: ready.id })
+      expect(await script.leave()).toEqual({ code: 0, after: { closed: ready.id } })
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL')
+      script.kill()
     }
     expect(await serviceAsWritten()).toBe(original)
     await suite.expectNoLeftovers()

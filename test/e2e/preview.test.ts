@@ -30,7 +30,7 @@ import {
   specOf,
   startLaptopServers,
 } from '../harness/exchange.js'
-import { type ProcessResult, ktxLeftovers, spawnInLaptop } from '../harness/ktx.js'
+import { type ProcessResult, ktxLeftovers, startLibraryScript } from '../harness/ktx.js'
 import {
   PREVIEW_RULES,
   type RunningPreview,
@@ -393,15 +393,14 @@ describe('kill -9 during a preview', () => {
 
 describe('preview() (library)', () => {
   it('with await using: the Service answers from the laptop inside the block and is gone after it', async () => {
-    const child = spawnInLaptop(env, libraryScript, [ns.name, env.SHADOW_IMAGE, 'lib-preview', `${portA}:80`])
-    let stdout = ''
-    let stderr = ''
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)))
+    const script = startLibraryScript(env, libraryScript, [
+      ns.name,
+      env.SHADOW_IMAGE,
+      'lib-preview',
+      `${portA}:80`,
+    ])
     try {
-      await vi.waitFor(() => expect(stdout, stderr).toContain('\n'), { timeout: 120_000, interval: 200 })
-      const ready = JSON.parse(stdout.split('\n')[0]!) as Record<string, unknown>
+      const ready = await script.ready
       expect(ready).toMatchObject({
         kind: 'preview',
         service: 'lib-preview',
@@ -413,11 +412,9 @@ describe('preview() (library)', () => {
         `${LAPTOP_A}\n`,
       )
       expect((await serviceOf(env, ns.name, 'lib-preview'))!.spec.clusterIP).toBe(ready.clusterIP)
-      child.kill('SIGUSR2')
-      expect(await exited).toBe(0)
-      expect(JSON.parse(stdout.trim().split('\n')[1]!)).toEqual({ closed: ready.id })
+      expect(await script.leave()).toEqual({ code: 0, after: { closed: ready.id } })
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL')
+      script.kill()
     }
     expect(await ktxLeftovers(env, ns.name)).toEqual([])
   })

@@ -133,3 +133,53 @@ export async function ktxLeftovers(env: ClusterEnv, namespace: string): Promise<
   const out = await kubectl(env, ['get', kinds, '-n', namespace, '-l', MANAGED_SELECTOR, '-o', 'name'])
   return out.split('\n').filter((line) => line.trim() !== '')
 }
+
+/**
+ * A library fixture (`test/e2e/fixtures/library-*.mjs`) in the laptop namespace: it prints one JSON
+ * line once its session is ready, leaves its `await using` block on SIGUSR2, then prints one more.
+ */
+export interface LibraryScript {
+  /** The first JSON line; rejects (with stderr) if the script exits or stays silent for 120 s. */
+  readonly ready: Promise<Record<string, unknown>>
+  /** Sends SIGUSR2 and waits for the exit: its code and the line printed after the block. */
+  leave(): Promise<{ readonly code: number | null; readonly after: unknown }>
+  /** Kills it if it still runs (for `finally`). */
+  kill(): void
+}
+
+export function startLibraryScript(env: ClusterEnv, script: string, args: readonly string[]): LibraryScript {
+  const child = spawnInLaptop(env, script, args)
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)))
+  const lines = (): string[] => stdout.split('\n').filter((line) => line.trim() !== '')
+  const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line within 120 s:\n${stderr}`)), 120_000)
+    child.stdout!.on('data', () => {
+      const [first] = lines()
+      if (first !== undefined && stdout.includes('\n')) {
+        clearTimeout(timer)
+        resolve(JSON.parse(first) as Record<string, unknown>)
+      }
+    })
+    void exited.then((code) => {
+      clearTimeout(timer)
+      reject(new Error(`exited (${String(code)}) before ready:\n${stderr}`))
+    })
+  })
+  ready.catch(() => undefined)
+  return {
+    ready,
+    async leave() {
+      child.kill('SIGUSR2')
+      const code = await exited
+      const after = lines()[1]
+      return { code, after: after === undefined ? undefined : JSON.parse(after) }
+    },
+    kill() {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    },
+  }
+}
