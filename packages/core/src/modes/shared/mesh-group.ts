@@ -57,7 +57,7 @@ export function meshGroupNames(service: string): MeshGroupNames {
 }
 
 /** The selector a meshed Service carries: the router pod of its group. */
-export function routerSelector(service: string): Record<string, string> {
+function routerSelector(service: string): Record<string, string> {
   return { [MESH_GROUP_LABEL]: service, [LABELS.role]: 'router' }
 }
 
@@ -105,8 +105,6 @@ export interface JoinMeshGroup {
 export interface JoinedMeshGroup {
   readonly names: MeshGroupNames
   readonly routerIP: string
-  /** Whether this session made the router (it was not running). */
-  readonly founded: boolean
 }
 
 // A router being deleted by the last developer out is waited for and made again; more rounds mean
@@ -151,7 +149,7 @@ export async function joinMeshGroup(kube: Kube, join: JoinMeshGroup): Promise<Jo
       timeoutMs: join.endpointsMs,
       signal,
     })
-    return { names, routerIP, founded: router.state === 'created' }
+    return { names, routerIP }
   }
 }
 
@@ -443,7 +441,7 @@ async function pointServiceAtRouter(
 }
 
 /** Puts the record's selector back and drops the record; returns that selector (undefined: none). */
-export async function restoreMeshedService(
+async function restoreMeshedService(
   kube: Kube,
   service: string,
   signal: AbortSignal,
