@@ -14,6 +14,7 @@ import { type ClusterEnv, kubectl, run } from '../harness/cluster.js'
 import {
   type LaptopServers,
   deployExchangeFixture,
+  expectLaptopUnreachableFromCluster,
   nodeInCluster,
   startKtxExchange,
   startLaptopServers,
@@ -161,6 +162,12 @@ Promise.all([
   ...Array.from({ length: 25 }, leave),
 ]).then((r) => console.log(JSON.stringify({ full: r.slice(0, 125).filter(Boolean).length, others: r.slice(125).filter(Boolean).length })))
 `
+
+describe('negative control: without ktx', () => {
+  it('callers in the cluster cannot reach the laptop', async () => {
+    await expectLaptopUnreachableFromCluster(env, suite.namespace, laptop.ports[0]!)
+  })
+})
 
 describe('the reverse path under load', () => {
   it(

@@ -13,6 +13,7 @@ import {
   type RunningExchange,
   annotationsOf,
   deployExchangeFixture,
+  expectLaptopUnreachableFromCluster,
   getFromCluster,
   runKtx,
   specOf,
@@ -98,6 +99,13 @@ async function expectRestored(): Promise<void> {
   expect(Object.keys(annotations).filter((key) => key.startsWith('ktx.dev/'))).toEqual([])
   await suite.expectNoLeftovers()
 }
+
+describe('negative control: without ktx', () => {
+  it('callers in the cluster reach the real pods and cannot reach the laptop', async () => {
+    expect((await getFromCluster(env, suite.namespace, 'http://web/')).stdout).toMatch(/^real web-/)
+    await expectLaptopUnreachableFromCluster(env, suite.namespace, laptop.ports[0]!)
+  })
+})
 
 describe('kill -9 during an exchange', () => {
   it('then ktx recover: refused while the owner may be alive, restores everything once its lease lapsed', async () => {

@@ -6,6 +6,8 @@
 import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
+import { expect } from 'vitest'
+
 import { type ClusterEnv, type RunResult, kubectl, run } from './cluster.js'
 import { KTX_BIN, type RunningVerb, spawnInLaptop, startKtx } from './ktx.js'
 
@@ -227,6 +229,20 @@ export type RunningExchange = RunningVerb
 /** Starts `ktx exchange <target> …` in the laptop namespace with the laptop kubeconfig. */
 export function startKtxExchange(env: ClusterEnv, args: readonly string[]): RunningExchange {
   return startKtx(env, ['exchange', ...args], 'Press Ctrl+C to give the Service back.')
+}
+
+/**
+ * The exchange suites' negative control: from a pod, the laptop's server on `port` does not answer
+ * (so an answer from it later came through ktx).
+ */
+export async function expectLaptopUnreachableFromCluster(
+  env: ClusterEnv,
+  namespace: string,
+  port: number,
+): Promise<void> {
+  const direct = await getFromCluster(env, namespace, `http://${laptopIp(env)}:${String(port)}/`)
+  expect(direct.code).not.toBe(0)
+  expect(direct.stdout).toBe('')
 }
 
 /** Runs another ktx command (`recover`, `clean`, …) in the laptop namespace to completion. */
