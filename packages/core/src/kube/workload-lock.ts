@@ -90,30 +90,33 @@ export interface WorkloadRestore {
 }
 
 /**
- * Puts back the replica count saved by `session` (any session when undefined) and, with
- * `release`, removes ktx's annotations. Skips a workload another session holds.
+ * Puts back the replica count saved by one of `sessions` and, with `release`, removes their
+ * records (and unreadable ones). Only those sessions' records are touched: a workload another
+ * session locked meanwhile is left alone (`other-owner`), never scaled up under it.
  */
 export async function restoreWorkload(
   kube: Kube,
   ref: WorkloadRef,
-  options: { readonly session: string | undefined; readonly release: boolean },
+  options: { readonly sessions: readonly string[]; readonly release: boolean },
   signal?: AbortSignal,
 ): Promise<WorkloadRestore> {
   let outcome: WorkloadRestore['outcome'] = 'not-locked'
   let replicas: number | undefined
+  const mine = (session: string): boolean => options.sessions.includes(session)
   const result = await guardedUpdate(
     () => findWorkload(kube, ref, signal),
     (ops) => patchWorkload(kube, ref, ops, signal),
     (workload) => {
       const lock = readLock(workload.annotations)
       const original = readOriginalReplicas(workload.annotations)
-      const mine = (session: string): boolean => options.session === undefined || session === options.session
+      replicas = undefined
       if (lock.state === 'valid' && !mine(lock.value.session)) {
         outcome = 'other-owner'
         return undefined
       }
       const ops: PatchOp[] = []
-      if (original.state === 'valid' && mine(original.value.session)) {
+      const ours = original.state === 'valid' && mine(original.value.session)
+      if (ours) {
         replicas = original.value.replicas
         if (workload.replicas !== replicas)
           ops.push({ op: 'replace', path: '/spec/replicas', value: replicas })
@@ -121,7 +124,7 @@ export async function restoreWorkload(
       if (options.release) {
         const drop: Record<string, undefined> = {}
         if (lock.state !== 'absent') drop[ANNOTATIONS.lock] = undefined
-        if (original.state !== 'absent') drop[ANNOTATIONS.originalReplicas] = undefined
+        if (ours || original.state === 'corrupt') drop[ANNOTATIONS.originalReplicas] = undefined
         ops.push(...annotationOps(workload.annotations, drop))
       }
       outcome = lock.state === 'absent' && original.state === 'absent' ? 'not-locked' : 'restored'

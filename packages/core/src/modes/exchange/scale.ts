@@ -108,7 +108,12 @@ async function scaleWorkloadAway(
   ctx.stack.defer(
     `scale ${what} back`,
     async (signal) => {
-      const restored = await restoreWorkload(kube, workload.ref, { session: ctx.id, release: false }, signal)
+      const restored = await restoreWorkload(
+        kube,
+        workload.ref,
+        { sessions: [ctx.id], release: false },
+        signal,
+      )
       if (restored.replicas === undefined) return
       await waitWorkloadReady(kube, workload.ref, {
         replicas: restored.replicas,
