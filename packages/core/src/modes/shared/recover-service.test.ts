@@ -42,7 +42,7 @@ function scaledPair(session: string): { service: V1Service; deployment: V1Deploy
         name: 'web',
         annotations: {
           'ktx.dev/lock': formatRecord(lockOf(session, 'scale')),
-          'ktx.dev/original-replicas': formatRecord({ session, replicas: 2, service: 'web' }),
+          'ktx.dev/original-replicas': formatRecord({ session, replicas: 2, service: 'web', scaledTo: 0 }),
         },
       },
       spec: {
@@ -110,5 +110,23 @@ describe('recover', () => {
     )
     expect(report.workloads).toEqual([])
     expect(report.warnings.join('\n')).toMatch(/session live .*took deployment\/web over/)
+  })
+
+  it('in scale mode, leaves a workload its owner scaled during the session and says so', async () => {
+    const cluster = new FakeCluster()
+    const dead = scaledPair('dead')
+    cluster.put('services', dead.service)
+    cluster.put('deployments', dead.deployment)
+    cluster.edit('deployments', 'web', (d) => {
+      d.spec!.replicas = 4
+    })
+    cluster.putLease('dead', 60)
+    const report = await recoverService(cluster.kube(), 'web', options)
+    expect(cluster.get('deployments', 'web')?.spec?.replicas).toBe(4)
+    expect(cluster.get('deployments', 'web')?.metadata).not.toHaveProperty('annotations')
+    expect(report.workloads).toEqual([{ ref: { kind: 'Deployment', name: 'web' }, replicas: 4 }])
+    expect(report.warnings.join('\n')).toMatch(
+      /deployment\/web has 4 replicas.*left it at 4 instead of putting back 2/,
+    )
   })
 })

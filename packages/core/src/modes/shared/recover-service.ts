@@ -21,7 +21,7 @@ import {
 import { originOf } from '../../kube/preview-service.js'
 import { pointsAtKtx, restoreService } from '../../kube/service-lock.js'
 import { readService } from '../../kube/service.js'
-import { restoreWorkload } from '../../kube/workload-lock.js'
+import { describeRestore, restoreWorkload } from '../../kube/workload-lock.js'
 import { describeWorkload, listWorkloads, readWorkload, waitWorkloadReady } from '../../kube/workload.js'
 import type { Logger } from '../../logger.js'
 import { reapMeshGroup } from './mesh-group.js'
@@ -219,6 +219,7 @@ async function scaleBack(
       warnings.push(takenMeanwhile(describeWorkload(ref), workload.annotations))
       continue
     }
+    warnings.push(...describeRestore(describeWorkload(ref), restored))
     scaled.push({ ref, replicas: restored.replicas })
     if (restored.replicas === undefined || waitMs <= 0) continue
     try {
