@@ -191,6 +191,34 @@ describe('kill -9 during an exchange', () => {
   })
 })
 
+describe('a scale-mode session whose Deployment its owner scaled meanwhile', () => {
+  it("leaves the owner's replica count when it ends, says so, and leaves no record behind", async () => {
+    const replicas = (): Promise<string> =>
+      kubectl(env, ['-n', suite.namespace, 'get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}'])
+    const ktx = exchangeWeb('--mode', 'scale')
+    try {
+      await ktx.ready
+      expect(await replicas()).toBe('0')
+      // The owner (or an autoscaler) scales it during the session.
+      await kubectl(env, ['-n', suite.namespace, 'scale', 'deployment', 'web', '--replicas=3'])
+    } finally {
+      ktx.child.kill('SIGINT')
+    }
+    const result = await ktx.exited
+    expect(result.code).toBe(0)
+    expect(result.stderr).toMatch(
+      /Warning: deployment\/web has 3 replicas, not the 0 ktx set: .* left it at 3 instead of putting back 2/,
+    )
+    expect(await replicas()).toBe('3')
+    const annotations = await annotationsOf(env, suite.namespace, 'deployment', 'web')
+    expect(Object.keys(annotations).filter((key) => key.startsWith('ktx.dev/'))).toEqual([])
+    // Back to the fixture's 2 for the tests after this one.
+    await kubectl(env, ['-n', suite.namespace, 'scale', 'deployment', 'web', '--replicas=2'])
+    await kubectl(env, ['-n', suite.namespace, 'rollout', 'status', 'deployment/web', '--timeout=120s'])
+    await expectRestored()
+  })
+})
+
 describe('two sessions racing for one Service', () => {
   it('exactly one wins; the other fails naming the owner and changes nothing', async () => {
     const racers = [exchangeWeb(), exchangeWeb()]

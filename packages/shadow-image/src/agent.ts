@@ -69,10 +69,10 @@ export async function startAgent(config: BaseAgentConfig, log: AgentLog): Promis
     })
   })
   const sshServer = server as unknown as NetServer
-  const sshPort = await listen(sshServer, config.sshHost, config.sshPort)
+  const sshPort = await listen(sshServer, config.sshHost, config.sshPort, log, 'ssh')
   sshListening = true
   const health = createHealthServer(() => sshListening)
-  const healthPort = await listen(health, config.healthHost, config.healthPort)
+  const healthPort = await listen(health, config.healthHost, config.healthPort, log, 'health')
   log('info', 'Agent ready', { sshPort, healthPort })
 
   return {

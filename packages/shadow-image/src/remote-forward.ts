@@ -3,6 +3,7 @@ import { type Server, type Socket, createServer } from 'node:net'
 import type { Connection, TcpipBindInfo } from 'ssh2'
 
 import { joinInbound } from './inbound-join.js'
+import { listen } from './listen.js'
 import type { AgentLog } from './log.js'
 
 /**
@@ -35,16 +36,21 @@ export class RemoteForwards {
       const address = server.address()
       return typeof address === 'object' && address ? address.port : info.bindPort
     }
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      this.#log('warn', 'tcpip-forward listen failed', { host, port: info.bindPort, code: error.code })
-      reject?.()
-    })
-    server.listen({ host, port: info.bindPort }, () => {
-      const port = boundPort()
-      this.#servers.set(key(info.bindAddr, info.bindPort === 0 ? port : info.bindPort), server)
-      this.#log('info', 'Remote forward listening', { host, port })
-      accept?.(info.bindPort === 0 ? port : undefined)
-    })
+    listen(server, host, info.bindPort, this.#log, 'remote forward').then(
+      (port) => {
+        this.#servers.set(key(info.bindAddr, info.bindPort === 0 ? port : info.bindPort), server)
+        this.#log('info', 'Remote forward listening', { host, port })
+        accept?.(info.bindPort === 0 ? port : undefined)
+      },
+      (error: unknown) => {
+        this.#log('warn', 'tcpip-forward listen failed', {
+          host,
+          port: info.bindPort,
+          code: (error as NodeJS.ErrnoException).code,
+        })
+        reject?.()
+      },
+    )
   }
 
   /** Handles `cancel-tcpip-forward`. */

@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js'
 import { DnsCache } from './cache.js'
 import type { DnsTransport } from './transport.js'
 import { type LookupStep, type ResolverConfig, planLookup } from './resolver.js'
-import { Packet, RCODE, errorResponse, questionOf } from './wire.js'
+import { Packet, RCODE, answersQuestion, errorResponse, questionOf } from './wire.js'
 
 /** Options of {@link createForwarder}. */
 export interface ForwarderOptions {
@@ -43,7 +43,10 @@ export function createForwarder(options: ForwarderOptions): DnsRequestHandler {
       if (!exchange) continue
       try {
         const started = performance.now()
-        const answer = await exchange.query({ name: step.name, type, class: cls })
+        const asked = { name: step.name, type, class: cls }
+        const answer = await exchange.query(asked)
+        // Cached and handed to every caller: never an answer to some other question.
+        if (!answersQuestion(answer, asked)) throw new Error(`answer to another question than ${step.name}`)
         log.debug('DNS lookup', {
           name: step.name,
           type,

@@ -1,6 +1,6 @@
 /**
- * Sending DNS questions somewhere and getting answers: over one UDP socket (the machine's original
- * upstream servers, with TCP when an answer is truncated) or over one long-lived TCP stream with
+ * Sending DNS questions somewhere and getting answers: over UDP, a socket per query (the machine's
+ * original upstream servers, with TCP when an answer is truncated) or over one long-lived TCP stream with
  * pipelined queries (RFC 7766), e.g. to the cluster DNS through the tunnel. Each is a handle with
  * `close()`.
  */
@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream'
 
 import { TunnelError, messageOf } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { FrameReader, Packet, type Question, buildQuery, frame } from './wire.js'
+import { FrameReader, Packet, type Question, answersQuestion, buildQuery, frame } from './wire.js'
 
 /** Something that answers DNS questions. */
 export interface DnsTransport {
@@ -50,6 +50,7 @@ export interface StreamTransportOptions {
 }
 
 interface Pending {
+  readonly question: Question
   readonly resolve: (packet: Packet) => void
   readonly reject: (error: Error) => void
 }
@@ -62,7 +63,7 @@ interface Stream {
 
 /**
  * DNS over one TCP stream, opened on first use and reused for every query (pipelined, answers
- * matched by id, out of order allowed). A stream that drops takes its in-flight queries with it;
+ * matched by id and question, out of order allowed). A stream that drops takes its in-flight queries with it;
  * each is retried once on a fresh stream.
  */
 export function createStreamTransport(options: StreamTransportOptions): DnsTransport {
@@ -153,6 +154,7 @@ class StreamSlot {
       }
       signal.addEventListener('abort', onAbort, { once: true })
       stream.pending.set(id, {
+        question,
         resolve: (packet) => {
           done()
           resolve(packet)
@@ -200,7 +202,12 @@ class StreamSlot {
       this.options.logger.debug('Unparsable DNS answer on stream', { error: messageOf(error) })
       return
     }
-    stream.pending.get(packet.header.id)?.resolve(packet)
+    const waiting = stream.pending.get(packet.header.id)
+    if (waiting && !answersQuestion(packet, waiting.question)) {
+      this.options.logger.debug('DNS answer for another question dropped', { id: packet.header.id })
+      return
+    }
+    waiting?.resolve(packet)
   }
 
   private armIdle(stream: Stream): void {
@@ -223,45 +230,35 @@ export interface UdpTransportOptions {
 }
 
 /**
- * DNS over UDP to `servers`, on one socket per address family (answers matched by id and
- * source). A truncated answer (TC) is asked again over TCP to the same server.
+ * DNS over UDP to `servers`. Each query goes out on a socket of its own (a fresh source port the
+ * system picks, closed with the query), and an answer counts only when it comes from the server's
+ * address and port and carries the query's id and question; anything else is dropped and the
+ * query keeps waiting. An off-path forger must so guess port and id together, not the id alone
+ * (RFC 5452). A truncated answer (TC) is asked again over TCP to the same server.
  */
 export function createUdpTransport(options: UdpTransportOptions): DnsTransport {
   const timeoutMs = options.timeoutMs ?? 2_000
-  const sockets = new Map<'udp4' | 'udp6', UdpSocket>()
-  const pending = new Map<number, { server: ServerAddress; resolve: (p: Packet) => void }>()
   const tcp = new Map<string, DnsTransport>()
+  const inFlight = new Set<UdpSocket>()
   let isClosed = false
 
-  const socketFor = (host: string): UdpSocket => {
-    const type = isIPv6(host) ? 'udp6' : 'udp4'
-    let socket = sockets.get(type)
-    if (!socket) {
-      socket = createSocket(type)
-      socket.on('message', (message, rinfo) => {
-        if (message.length < 12) return
-        const waiting = pending.get(message.readUInt16BE(0))
-        if (waiting?.server.port !== rinfo.port || !sameHost(waiting.server.host, rinfo.address)) return
-        try {
-          waiting.resolve(Packet.parse(message))
-        } catch (error) {
-          options.logger.debug('Unparsable DNS answer from upstream', { error: messageOf(error) })
-        }
-      })
-      socket.on('error', (error) => {
-        options.logger.debug('Upstream DNS socket error', { error: error.message })
-      })
-      sockets.set(type, socket)
-    }
-    return socket
-  }
-
   const askOne = (server: ServerAddress, question: Question, signal: AbortSignal): Promise<Packet> => {
-    const id = freeId(pending)
+    const id = randomInt(0, 0x10000)
+    const socket = createSocket(isIPv6(server.host) ? 'udp6' : 'udp4')
+    inFlight.add(socket)
     return new Promise<Packet>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const finish = (): void => {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
+        inFlight.delete(socket)
+        socket.close()
+      }
+      const fail = (error: Error): void => {
         finish()
-        reject(
+        reject(error)
+      }
+      const timer = setTimeout(() => {
+        fail(
           new DnsTransportError(
             `${server.host}:${server.port} did not answer within ${timeoutMs} ms`,
             'ETIMEOUT',
@@ -269,39 +266,57 @@ export function createUdpTransport(options: UdpTransportOptions): DnsTransport {
         )
       }, timeoutMs)
       const onAbort = (): void => {
-        finish()
-        reject(signal.reason as Error)
-      }
-      const finish = (): void => {
-        clearTimeout(timer)
-        pending.delete(id)
-        signal.removeEventListener('abort', onAbort)
+        fail(signal.reason as Error)
       }
       signal.addEventListener('abort', onAbort, { once: true })
-      pending.set(id, {
-        server,
-        resolve: (packet) => {
-          finish()
-          resolve(packet)
-        },
+      socket.on('message', (message, rinfo) => {
+        const packet = acceptable(message, rinfo, { server, id, question })
+        if (packet === undefined) return
+        finish()
+        resolve(packet)
       })
-      socketFor(server.host).send(
-        buildQuery(id, question, { edns: true }),
-        server.port,
-        server.host,
-        (error) => {
-          if (error) {
-            finish()
-            reject(
-              new DnsTransportError(
-                `Cannot send to ${server.host}:${server.port}: ${error.message}`,
-                'ESEND',
-              ),
-            )
-          }
-        },
-      )
+      socket.on('error', (error) => {
+        fail(
+          new DnsTransportError(
+            `DNS socket to ${server.host}:${server.port} failed: ${error.message}`,
+            'ESEND',
+          ),
+        )
+      })
+      socket.send(buildQuery(id, question, { edns: true }), server.port, server.host, (error) => {
+        if (error) {
+          fail(
+            new DnsTransportError(`Cannot send to ${server.host}:${server.port}: ${error.message}`, 'ESEND'),
+          )
+        }
+      })
     })
+  }
+
+  // The answer in `message`, or undefined when it is not one to this query from this server.
+  const acceptable = (
+    message: Buffer,
+    rinfo: { readonly address: string; readonly port: number },
+    expected: { readonly server: ServerAddress; readonly id: number; readonly question: Question },
+  ): Packet | undefined => {
+    const { server, id, question } = expected
+    if (rinfo.port !== server.port || !sameHost(server.host, rinfo.address)) return undefined
+    if (message.length < 12 || message.readUInt16BE(0) !== id) return undefined
+    let packet: Packet
+    try {
+      packet = Packet.parse(message)
+    } catch (error) {
+      options.logger.debug('Unparsable DNS answer from upstream', { error: messageOf(error) })
+      return undefined
+    }
+    if (!answersQuestion(packet, question)) {
+      options.logger.debug('DNS answer for another question dropped', {
+        server: server.host,
+        name: question.name,
+      })
+      return undefined
+    }
+    return packet
   }
 
   const overTcp = (server: ServerAddress): DnsTransport => {
@@ -337,8 +352,8 @@ export function createUdpTransport(options: UdpTransportOptions): DnsTransport {
     },
     async close() {
       isClosed = true
-      for (const socket of sockets.values()) socket.close()
-      sockets.clear()
+      for (const socket of inFlight) socket.close()
+      inFlight.clear()
       await Promise.all([...tcp.values()].map((e) => e.close()))
     },
   }

@@ -38,6 +38,20 @@ export function questionOf(packet: Packet): Question | undefined {
   return { name: normaliseName(q.name), type: q.type, class: q.class }
 }
 
+/**
+ * True when `packet` is a response to `question`: QR set and its one question the same name (in
+ * any letter case), type and class. A forged answer must get this right as well as the id.
+ */
+export function answersQuestion(packet: Packet, question: Question): boolean {
+  if (packet.header.qr !== 1 || packet.questions.length !== 1) return false
+  const echoed = questionOf(packet)
+  return (
+    echoed?.name === normaliseName(question.name) &&
+    echoed.type === question.type &&
+    echoed.class === question.class
+  )
+}
+
 /** Lower case, no trailing dot. */
 export function normaliseName(name: string): string {
   return name.toLowerCase().replace(/\.$/, '')

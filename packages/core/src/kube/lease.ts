@@ -3,16 +3,20 @@ import { V1MicroTime, type V1Lease, type V1OwnerReference } from '@kubernetes/cl
 import type { Logger } from '../logger.js'
 import type { Kube } from './client.js'
 import { sessionAnnotations, sessionLabels } from './labels.js'
+import { startLeaseRenewal } from './lease-renewal.js'
 
 /** Options of {@link createSessionLease}. */
 export interface SessionLeaseOptions {
   readonly name: string
   readonly sessionId: string
   readonly owner: string
-  /** Lease duration; renewed every third of it. */
+  /** Lease duration; renewed every third of it (see lease-renewal.ts). */
   readonly durationSeconds: number
   readonly logger: Logger
-  /** Called when a renewal fails (the session keeps running; `clean` may reap it once expired). */
+  /**
+   * Called once per outage when renewals keep failing and the Lease is about to lapse, or when it
+   * is gone (the session keeps running; `clean` may reap it once expired).
+   */
   readonly onRenewFailed?: (error: unknown) => void
   readonly signal?: AbortSignal
 }
@@ -35,7 +39,7 @@ export interface SessionLease extends AsyncDisposable {
 }
 
 /**
- * Creates the lease and starts renewing it on an unref'd timer (it never keeps the process alive).
+ * Creates the lease and starts renewing it on unref'd timers (they never keep the process alive).
  * @throws PermissionError / ConfigError (missing namespace) / TunnelError from the create call.
  */
 export async function createSessionLease(kube: Kube, options: SessionLeaseOptions): Promise<SessionLease> {
@@ -63,34 +67,15 @@ export async function createSessionLease(kube: Kube, options: SessionLeaseOption
     options.signal,
   )
   const uid = created.metadata?.uid ?? ''
-  const log = options.logger.child({ component: 'lease', lease: options.name })
 
-  let stopped = false
-  const renew = async (): Promise<void> => {
-    const current = await kube.call({ verb: 'get', resource: 'leases', namespace, name: options.name }, (o) =>
-      kube.coordination.readNamespacedLease({ name: options.name, namespace }, o),
-    )
-    current.spec = { ...current.spec, renewTime: new V1MicroTime() }
-    await kube.call({ verb: 'update', resource: 'leases', namespace, name: options.name }, (o) =>
-      kube.coordination.replaceNamespacedLease({ name: options.name, namespace, body: current }, o),
-    )
-    log.debug('Lease renewed')
-  }
-  const timer = setInterval(
-    () => {
-      if (stopped) return
-      renew().catch((error: unknown) => {
-        log.warn('Lease renewal failed', { error })
-        options.onRenewFailed?.(error)
-      })
-    },
-    Math.max(1_000, (options.durationSeconds * 1_000) / 3),
-  )
-  timer.unref()
-
+  const renewal = startLeaseRenewal(kube, {
+    name: options.name,
+    durationSeconds: options.durationSeconds,
+    logger: options.logger.child({ component: 'lease', lease: options.name }),
+    ...(options.onRenewFailed ? { onRenewFailed: options.onRenewFailed } : {}),
+  })
   const stopRenewing = (): void => {
-    stopped = true
-    clearInterval(timer)
+    renewal.stop()
   }
   const close = async (signal?: AbortSignal): Promise<void> => {
     stopRenewing()

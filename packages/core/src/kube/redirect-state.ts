@@ -44,6 +44,11 @@ export interface OriginalReplicas {
   readonly replicas: number
   /** The Service the session exchanged (for messages and `recover`). */
   readonly service: string
+  /**
+   * The count the session set (0), written with it: a workload found at any other count was
+   * scaled by its owner meanwhile and is left alone. Absent before the session scaled it.
+   */
+  readonly scaledTo?: number
 }
 
 /** A Service `ktx mesh` pointed at its router: what to put back, and the shared objects. */
@@ -164,8 +169,11 @@ function isOriginalReplicas(value: unknown): value is OriginalReplicas {
     isObject(value) &&
     typeof value.session === 'string' &&
     typeof value.service === 'string' &&
-    typeof value.replicas === 'number' &&
-    Number.isInteger(value.replicas) &&
-    value.replicas >= 0
+    isCount(value.replicas) &&
+    (value.scaledTo === undefined || isCount(value.scaledTo))
   )
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0
 }

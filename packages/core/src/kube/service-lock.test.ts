@@ -159,9 +159,9 @@ describe('the Service lock', () => {
       await switchSelector(kube, 'web', { session: 'aaaa', selector: { 'ktx.dev/exchange': 'aaaa' } }),
     ).toBe(true)
     expect(api.services.get('web')?.spec?.selector).toEqual({ 'ktx.dev/exchange': 'aaaa' })
-    expect(await restoreService(kube, 'web', { session: 'aaaa', release: false })).toBe('restored')
+    expect(await restoreService(kube, 'web', { sessions: ['aaaa'], release: false })).toBe('restored')
     expect(api.services.get('web')?.spec).toEqual(before?.spec)
-    expect(await restoreService(kube, 'web', { session: 'aaaa', release: true })).toBe('restored')
+    expect(await restoreService(kube, 'web', { sessions: ['aaaa'], release: true })).toBe('restored')
     const after = api.services.get('web')
     expect(after?.spec).toEqual(before?.spec)
     expect(after?.metadata).not.toHaveProperty('annotations')
@@ -172,7 +172,7 @@ describe('the Service lock', () => {
     api.addService('web', spec)
     const kube = api.kube()
     await takeServiceLock(kube, 'web', lockOf('aaaa'))
-    expect(await restoreService(kube, 'web', { session: 'bbbb', release: true })).toBe('other-owner')
+    expect(await restoreService(kube, 'web', { sessions: ['bbbb'], release: true })).toBe('other-owner')
     expect(await switchSelector(kube, 'web', { session: 'bbbb', selector: { x: 'y' } })).toBe(false)
     expect(api.services.get('web')?.metadata?.annotations).toHaveProperty(['ktx.dev/lock'])
   })
@@ -210,7 +210,7 @@ describe('re-pointing a re-applied Service', () => {
     expect((await repointService(kube, 'web', { record: lockOf('aaaa'), selector: ours })).outcome).toBe(
       'repointed',
     )
-    await restoreService(kube, 'web', { session: 'aaaa', release: true })
+    await restoreService(kube, 'web', { sessions: ['aaaa'], release: true })
     expect(api.services.get('web')?.spec?.selector).toEqual({ app: 'web', tier: 'v2' })
     expect(api.services.get('web')?.metadata).not.toHaveProperty('annotations')
   })

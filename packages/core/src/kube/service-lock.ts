@@ -161,36 +161,36 @@ export async function repointService(
 export type RestoreOutcome = 'restored' | 'not-locked' | 'other-owner' | 'gone'
 
 /**
- * Puts back the selector saved by `session` (any session when undefined) and, with `release`,
- * removes ktx's annotations, leaving the Service as it was before. Skips a Service another session
- * holds.
+ * Puts back the selector saved by one of `sessions` and, with `release`, removes their records
+ * (and unreadable ones), leaving the Service as it was before. Only those sessions' records are
+ * touched: a Service another session locked meanwhile is left alone (`other-owner`), so a caller
+ * that judged some sessions dead never undoes a live one's work.
  */
 export async function restoreService(
   kube: Kube,
   name: string,
-  options: { readonly session: string | undefined; readonly release: boolean },
+  options: { readonly sessions: readonly string[]; readonly release: boolean },
   signal?: AbortSignal,
 ): Promise<RestoreOutcome> {
   let outcome: RestoreOutcome = 'not-locked'
+  const mine = (session: string): boolean => options.sessions.includes(session)
   const result = await guardedUpdate(read(kube, name, signal), write(kube, name, signal), (service) => {
     const annotations = service.metadata?.annotations
     const lock = readLock(annotations)
     const original = readOriginalSelector(annotations)
-    const mine = (session: string): boolean => options.session === undefined || session === options.session
     if (lock.state === 'valid' && !mine(lock.value.session)) {
       outcome = 'other-owner'
       return undefined
     }
     const ops: PatchOp[] = []
-    if (original.state === 'valid' && mine(original.value.session)) {
-      if (!sameLabels(service.spec?.selector, original.value.selector)) {
-        ops.push({ op: 'replace', path: '/spec/selector', value: original.value.selector })
-      }
+    const ours = original.state === 'valid' && mine(original.value.session)
+    if (ours && !sameLabels(service.spec?.selector, original.value.selector)) {
+      ops.push({ op: 'replace', path: '/spec/selector', value: original.value.selector })
     }
     if (options.release) {
       const drop: Record<string, undefined> = {}
       if (lock.state !== 'absent') drop[ANNOTATIONS.lock] = undefined
-      if (original.state !== 'absent') drop[ANNOTATIONS.originalSelector] = undefined
+      if (ours || original.state === 'corrupt') drop[ANNOTATIONS.originalSelector] = undefined
       ops.push(...annotationOps(annotations, drop))
     }
     outcome = lock.state === 'absent' && original.state === 'absent' ? 'not-locked' : 'restored'

@@ -38,7 +38,7 @@ export async function startControlServer(
     serveConnection(socket, table, log)
     socket.once('close', () => sockets.delete(socket))
   })
-  const boundPort = await listen(server, host, port)
+  const boundPort = await listen(server, host, port, log, 'control')
   return {
     port: boundPort,
     get connections() {

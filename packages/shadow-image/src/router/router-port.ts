@@ -67,7 +67,7 @@ export async function startRouterPort(
       }
     })
   })
-  const port = await listen(server, host, spec.port)
+  const port = await listen(server, host, spec.port, log, 'router')
   log('info', 'Router listening', { port, fallback: spec.fallback })
   return {
     port,

@@ -22,7 +22,7 @@ import { type Logger, noopLogger } from '../../logger.js'
 import { DEFAULTS } from '../../options.js'
 import { reapMeshGroup } from '../shared/mesh-group.js'
 import { recoverService } from '../shared/recover-service.js'
-import { deleteSessionObjects } from '../../kube/sessions.js'
+import { deleteSessionObjects, sessionStatus } from '../../kube/sessions.js'
 
 /** Options of {@link cleanCluster}. */
 export interface CleanClusterOptions {
@@ -68,13 +68,18 @@ export async function cleanCluster(options: CleanClusterOptions = {}): Promise<C
   const dryRun = options.dryRun ?? false
   const namespace = kube.namespace
 
-  const alive = await judgeSessions(kube, signal)
-  const isAlive = (session: string): boolean => alive.get(session) ?? false
-  const sessions = new Set([...alive.keys(), ...(await sessionsWithPods(kube, signal))])
+  const listed = await judgeSessions(kube, signal)
+  const sessions = new Set([...listed.keys(), ...(await sessionsWithPods(kube, signal))])
   const warnings: string[] = []
-  const toRecover = await servicesToRecover(kube, { isAlive, sessions, warnings }, signal)
-  const dead = [...sessions].filter((s) => !isAlive(s)).sort()
-  const live = [...sessions].filter(isAlive).sort()
+  const candidates = await servicesToRecover(
+    kube,
+    { isAlive: (session) => listed.get(session) ?? false, sessions, warnings },
+    signal,
+  )
+  // The Lease list above is a snapshot: a session that started since is missing from it although
+  // it is alive. Each session is judged again by its own Lease right before anything of it is
+  // touched.
+  const liveness = new Recheck(kube, listed, signal)
 
   const restoredServices: string[] = []
   const deleted: ResourceRef[] = []
@@ -95,9 +100,13 @@ export async function cleanCluster(options: CleanClusterOptions = {}): Promise<C
     }
   }
   if (dryRun) {
-    restoredServices.push(...toRecover)
+    for (const [service, involved] of candidates) {
+      if (await liveness.allDead(involved)) restoredServices.push(service)
+    }
+    for (const session of sessions) await liveness.allDead([session])
   } else {
-    for (const service of toRecover) {
+    for (const [service, involved] of candidates) {
+      if (!(await liveness.allDead(involved))) continue
       try {
         const report = await recoverService(kube, service, {
           force: false,
@@ -113,8 +122,13 @@ export async function cleanCluster(options: CleanClusterOptions = {}): Promise<C
         warnings.push(`Service ${service} was not restored: ${messageOf(error)}`)
       }
     }
-    for (const session of dead) deleted.push(...(await deleteSessionObjects(kube, session, signal)))
+    for (const session of [...sessions].sort()) {
+      if (await liveness.allDead([session]))
+        deleted.push(...(await deleteSessionObjects(kube, session, signal)))
+    }
   }
+  const dead = [...sessions].filter((s) => !liveness.isAlive(s)).sort()
+  const live = [...sessions].filter((s) => liveness.isAlive(s)).sort()
   log.info('Cluster clean done', { namespace, dead, live, restoredServices })
   return {
     namespace,
@@ -166,16 +180,16 @@ async function sessionsWithPods(kube: Kube, signal: AbortSignal | undefined): Pr
   })
 }
 
-// The Services whose every changing session is dead (from their records, and from the saved
-// replicas of workloads scale mode shrank). Adds the sessions met to `found.sessions`; an
-// unreadable record is a warning and the Service is left alone.
+// The Services whose every changing session looked dead in the Lease list (from their records,
+// and from the saved replicas of workloads scale mode shrank), each with those sessions. Adds the
+// sessions met to `found.sessions`; an unreadable record is a warning and the Service is left alone.
 async function servicesToRecover(
   kube: Kube,
   found: { readonly isAlive: (session: string) => boolean; sessions: Set<string>; warnings: string[] },
   signal: AbortSignal | undefined,
-): Promise<string[]> {
+): Promise<Map<string, string[]>> {
   const { isAlive, sessions, warnings } = found
-  const toRecover: string[] = []
+  const toRecover = new Map<string, string[]>()
   for (const service of await listServices(kube, signal)) {
     const name = service.metadata?.name ?? ''
     // A preview's own Service goes with its session's objects (deleted below), not recovered.
@@ -192,14 +206,17 @@ async function servicesToRecover(
       continue
     }
     involved.sessions.forEach((s) => sessions.add(s))
-    if (involved.sessions.length > 0 && involved.sessions.every((s) => !isAlive(s))) toRecover.push(name)
+    if (involved.sessions.length > 0 && involved.sessions.every((s) => !isAlive(s))) {
+      toRecover.set(name, involved.sessions)
+    }
   }
   for (const workload of await listWorkloads(kube, signal)) {
     const replicas = readOriginalReplicas(workload.annotations)
     if (replicas.state !== 'valid') continue
     sessions.add(replicas.value.session)
-    const service = replicas.value.service
-    if (!isAlive(replicas.value.session) && !toRecover.includes(service)) toRecover.push(service)
+    const { service, session } = replicas.value
+    if (isAlive(session)) continue
+    toRecover.set(service, [...new Set([...(toRecover.get(service) ?? []), session])])
   }
   return toRecover
 }
@@ -217,6 +234,40 @@ function sessionsOn(
   const pointed = selector?.[EXCHANGE_LABEL]
   if (pointed !== undefined) sessions.add(pointed)
   return { sessions: [...sessions], corrupt: lock.state === 'corrupt' || original.state === 'corrupt' }
+}
+
+/**
+ * Liveness judged again, one Lease read per question, right before clean acts on a session. A
+ * session once seen alive (in the list or since) stays alive for this run; a dead verdict is never
+ * reused, so each action rests on a read made just before it.
+ */
+class Recheck {
+  readonly #alive = new Set<string>()
+
+  constructor(
+    private readonly kube: Kube,
+    listed: ReadonlyMap<string, boolean>,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    for (const [session, alive] of listed) if (alive) this.#alive.add(session)
+  }
+
+  isAlive(session: string): boolean {
+    return this.#alive.has(session)
+  }
+
+  /** True when every one of `sessions` is dead now (by its Lease, read now). */
+  async allDead(sessions: readonly string[]): Promise<boolean> {
+    if (sessions.some((s) => this.#alive.has(s))) return false
+    for (const session of sessions) {
+      const status = await sessionStatus(this.kube, session, this.signal ? { signal: this.signal } : {})
+      if (status.liveness.alive) {
+        this.#alive.add(session)
+        return false
+      }
+    }
+    return true
+  }
 }
 
 function dedupe(refs: readonly ResourceRef[]): ResourceRef[] {

@@ -64,7 +64,7 @@ export async function acquireTarget(
       }
       serviceLocked = true
       ctx.stack.defer('release the Service', (signal) =>
-        restoreService(kube, service, { session: ctx.id, release: true }, signal).then(() => undefined),
+        restoreService(kube, service, { sessions: [ctx.id], release: true }, signal).then(() => undefined),
       )
     }
     const workload = current.target.workload
@@ -72,7 +72,9 @@ export async function acquireTarget(
     const taken = await takeWorkloadLock(kube, workload.ref, { ...record, service }, ctx.signal)
     if (taken.state === 'taken') {
       ctx.stack.defer(`release ${describeWorkload(workload.ref)}`, (signal) =>
-        restoreWorkload(kube, workload.ref, { session: ctx.id, release: true }, signal).then(() => undefined),
+        restoreWorkload(kube, workload.ref, { sessions: [ctx.id], release: true }, signal).then(
+          () => undefined,
+        ),
       )
       return current
     }
@@ -122,7 +124,12 @@ async function takeOverWorkload(
     throw locked(kube, what, target.service, attempt.lock, describeLastAlive(attempt.liveness))
   giveUpAfter(what, round)
   const dead = attempt.lock?.session
-  await restoreWorkload(kube, target.ref, { session: dead, release: true }, ctx.signal)
+  await restoreWorkload(
+    kube,
+    target.ref,
+    { sessions: dead === undefined ? [] : [dead], release: true },
+    ctx.signal,
+  )
   if (dead === undefined) return
   await deleteSessionObjects(kube, dead, ctx.signal)
   ctx.emit({

@@ -11,7 +11,7 @@ import { ConflictError, UsageError, messageOf } from '../../errors.js'
 import type { Kube } from '../../kube/client.js'
 import { waitServiceEndpoints } from '../../kube/endpoints.js'
 import { patchPodLabels } from '../../kube/pod-labels.js'
-import { restoreWorkload, scaleWorkload } from '../../kube/workload-lock.js'
+import { describeRestore, restoreWorkload, scaleWorkload } from '../../kube/workload-lock.js'
 import { type Workload, describeWorkload, waitWorkloadReady } from '../../kube/workload.js'
 import type { SetupContext } from '../shared/setup.js'
 import { type ShadowTraffic, waitTrafficAway, waitTrafficOnShadow } from './traffic.js'
@@ -99,16 +99,25 @@ async function scaleWorkloadAway(
   const { workload, timeouts } = options
   const what = describeWorkload(workload.ref)
   const scaled = await scaleWorkload(kube, workload.ref, { session: ctx.id, replicas: 0 }, ctx.signal)
-  if (!scaled) {
+  if (!scaled.written) {
     throw new ConflictError(`${what} is no longer locked by this session`, {
       code: 'KTX_SERVICE_LOST',
       suggestions: ['Someone recovered or took it over meanwhile; run the command again.'],
     })
   }
+  // The count this session saw in its own record when it scaled: what it puts back, even if the
+  // record is changed meanwhile.
+  const saved = scaled.saved ?? workload.replicas
   ctx.stack.defer(
     `scale ${what} back`,
     async (signal) => {
-      const restored = await restoreWorkload(kube, workload.ref, { session: ctx.id, release: false }, signal)
+      const restored = await restoreWorkload(
+        kube,
+        workload.ref,
+        { sessions: [ctx.id], release: false, saved },
+        signal,
+      )
+      for (const message of describeRestore(what, restored)) ctx.emit({ type: 'warning', message })
       if (restored.replicas === undefined) return
       await waitWorkloadReady(kube, workload.ref, {
         replicas: restored.replicas,

@@ -34,7 +34,7 @@ export async function switchServiceToShadow(
       ctx.stack.defer(
         'restore the Service selector',
         async (signal) => {
-          await restoreService(kube, service, { session: ctx.id, release: false }, signal)
+          await restoreService(kube, service, { sessions: [ctx.id], release: false }, signal)
           await waitTrafficAway(
             ctx,
             kube,

@@ -21,8 +21,8 @@ import {
 import { originOf } from '../../kube/preview-service.js'
 import { pointsAtKtx, restoreService } from '../../kube/service-lock.js'
 import { readService } from '../../kube/service.js'
-import { restoreWorkload } from '../../kube/workload-lock.js'
-import { describeWorkload, listWorkloads, waitWorkloadReady } from '../../kube/workload.js'
+import { describeRestore, restoreWorkload } from '../../kube/workload-lock.js'
+import { describeWorkload, listWorkloads, readWorkload, waitWorkloadReady } from '../../kube/workload.js'
 import type { Logger } from '../../logger.js'
 import { reapMeshGroup } from './mesh-group.js'
 import { type SessionStatus, deleteSessionObjects, sessionStatus } from '../../kube/sessions.js'
@@ -88,8 +88,16 @@ export async function recoverService(
   if (alive.length > 0 && !options.force) throw stillAlive(name, alive)
   await endSessions(kube, alive, log, signal)
 
-  const warnings = await restoreSelector(kube, name, traces.lock, signal)
-  const scaled = await scaleBack(kube, traces.workloads.values(), options.waitMs, warnings, signal)
+  // Every write below is scoped to the sessions judged here: one that took the Service (or the
+  // workload) after the read above is alive, and its lock is left alone.
+  const judged = sessions.map((s) => s.id)
+  const warnings = await restoreSelector(kube, name, { lock: traces.lock, judged }, signal)
+  const scaled = await scaleBack(
+    kube,
+    traces.workloads.values(),
+    { judged, waitMs: options.waitMs, warnings },
+    signal,
+  )
   const deleted: ResourceRef[] = []
   for (const session of sessions) deleted.push(...(await deleteSessionObjects(kube, session.id, signal)))
   log.info('Service recovered', { service: name, sessions: sessions.map((s) => s.id) })
@@ -167,18 +175,26 @@ async function endSessions(
   }
 }
 
-// Puts the saved selector back and drops the records; returns what the user must still look at.
+// Puts the saved selector back and drops the judged sessions' records; returns what the user must
+// still look at.
 async function restoreSelector(
   kube: Kube,
   name: string,
-  lock: Lock,
+  state: { readonly lock: Lock; readonly judged: readonly string[] },
   signal: AbortSignal | undefined,
 ): Promise<string[]> {
   const warnings: string[] = []
-  if (lock.state === 'corrupt') warnings.push(`The ${name} lock annotation was unreadable; it was removed.`)
-  await restoreService(kube, name, { session: undefined, release: true }, signal)
+  if (state.lock.state === 'corrupt')
+    warnings.push(`The ${name} lock annotation was unreadable; it was removed.`)
+  const outcome = await restoreService(kube, name, { sessions: state.judged, release: true }, signal)
+  if (outcome === 'other-owner') {
+    warnings.push(
+      takenMeanwhile(`Service ${name}`, (await readService(kube, name, signal)).metadata?.annotations),
+    )
+    return warnings
+  }
   const after = await readService(kube, name, signal)
-  if (pointsAtKtx(after.spec?.selector)) {
+  if (pointsAtKtx(after.spec?.selector) && readLock(after.metadata?.annotations).state === 'absent') {
     warnings.push(
       `Service ${name} still selects ktx pods and its original selector is unknown; set it again: kubectl edit service -n ${kube.namespace} ${name}`,
     )
@@ -186,17 +202,24 @@ async function restoreSelector(
   return warnings
 }
 
-// Scales each workload back and waits up to `waitMs` for it; one not Ready in time is a warning.
+// Scales each workload back (if a judged session shrank it) and waits up to `waitMs` for it; one
+// not Ready in time, or taken by another session meanwhile, is a warning.
 async function scaleBack(
   kube: Kube,
   workloads: Iterable<WorkloadRef>,
-  waitMs: number,
-  warnings: string[],
+  state: { readonly judged: readonly string[]; readonly waitMs: number; readonly warnings: string[] },
   signal: AbortSignal | undefined,
 ): Promise<{ ref: WorkloadRef; replicas: number | undefined }[]> {
+  const { judged, waitMs, warnings } = state
   const scaled: { ref: WorkloadRef; replicas: number | undefined }[] = []
   for (const ref of workloads) {
-    const restored = await restoreWorkload(kube, ref, { session: undefined, release: true }, signal)
+    const restored = await restoreWorkload(kube, ref, { sessions: judged, release: true }, signal)
+    if (restored.outcome === 'other-owner') {
+      const workload = await readWorkload(kube, ref, signal)
+      warnings.push(takenMeanwhile(describeWorkload(ref), workload.annotations))
+      continue
+    }
+    warnings.push(...describeRestore(describeWorkload(ref), restored))
     scaled.push({ ref, replicas: restored.replicas })
     if (restored.replicas === undefined || waitMs <= 0) continue
     try {
@@ -213,6 +236,14 @@ async function scaleBack(
     }
   }
   return scaled
+}
+
+// A session took the object over between recover's read and its write: it is alive, hands off.
+function takenMeanwhile(what: string, annotations: Readonly<Record<string, string>> | undefined): string {
+  const lock = readLock(annotations)
+  const who =
+    lock.state === 'valid' ? `session ${lock.value.session} (${lock.value.owner})` : 'another session'
+  return `${who} took ${what} over while recover ran; it was left to that session.`
 }
 
 function meshStillAlive(service: string, leases: readonly string[]): ConflictError {
