@@ -4,6 +4,7 @@
  */
 import { ExternalCommandError } from '../errors.js'
 import { type CommandResult, type RunCommandOptions, formatCommand, tail } from '../exec/run.js'
+import type { FileLock } from '../host/file-lock.js'
 import type { Host } from '../host/host.js'
 
 /** A scripted answer to a command. */
@@ -86,12 +87,31 @@ export class RecordingHost implements Host {
     return Promise.resolve(this.files.get(path))
   }
 
-  writeFileInPlace(path: string, data: Buffer | string): Promise<void> {
+  /** Files whose lock is held, with the waiters' queue. */
+  readonly #locks = new Map<string, Promise<void>>()
+
+  replaceFile(path: string, data: Buffer | string): Promise<void> {
     if (!this.files.has(path)) {
       return Promise.reject(Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' }))
     }
     this.files.set(path, Buffer.from(data))
     return Promise.resolve()
+  }
+
+  /** An in-memory lock per path: holders run one after another. */
+  async lockFile(path: string): Promise<FileLock> {
+    const previous = this.#locks.get(path) ?? Promise.resolve()
+    let release: () => void = () => undefined
+    const mine = new Promise<void>((resolve) => (release = resolve))
+    this.#locks.set(path, previous.then(() => mine))
+    await previous
+    return {
+      path: `${path}.ktx-lock`,
+      close: () => {
+        release()
+        return Promise.resolve()
+      },
+    }
   }
 
   writeNewFile(path: string, data: Buffer | string): Promise<void> {
