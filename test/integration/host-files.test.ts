@@ -26,10 +26,14 @@ for (let i = 1; i <= Number(rounds); i++) {
 `
 
 function runWriter(path: string, session: string): Promise<number | null> {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', writer, path, session, String(ROUNDS)], {
-    cwd: join(import.meta.dirname, '..'),
-    stdio: ['ignore', 'inherit', 'inherit'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', writer, path, session, String(ROUNDS)],
+    {
+      cwd: join(import.meta.dirname, '..'),
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  )
   return new Promise((resolve) => child.on('exit', resolve))
 }
 

@@ -9,6 +9,7 @@ import { dirname } from 'node:path'
 import { type CommandResult, type RunCommandOptions, runCommand } from '../exec/run.js'
 import { type FileLock, type LockFileOptions, lockFile } from './file-lock.js'
 import { replaceFile } from './replace-file.js'
+import { trustProblem, whichCommand } from './trust.js'
 
 /** This machine, as the network layer sees it. */
 export interface Host {
@@ -32,6 +33,13 @@ export interface Host {
   writeNewFile(path: string, data: Buffer | string): Promise<void>
   /** Deletes a file; a missing file is fine. */
   removeFile(path: string): Promise<void>
+  /** The absolute path of `command` found on PATH, or undefined. */
+  which(command: string): Promise<string | undefined>
+  /**
+   * Why root (or this user) should not act on `path`: owned by another user or writable by group
+   * or others, the file or a directory above it (see host/trust.ts). Undefined when trusted.
+   */
+  trustProblem(path: string): Promise<string | undefined>
   /** Root on Unix, Administrator on Windows. */
   isElevated(): boolean
 }
@@ -51,6 +59,8 @@ export function realHost(): Host {
     },
     replaceFile,
     lockFile,
+    which: whichCommand,
+    trustProblem,
     async writeNewFile(path, data) {
       await mkdir(dirname(path), { recursive: true })
       const handle = await open(path, 'wx', 0o644)

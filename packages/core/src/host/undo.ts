@@ -3,7 +3,7 @@
  * after a crash, so the two paths cannot drift apart.
  */
 import type { CleanupStack } from '../util/cleanup-stack.js'
-import { ExternalCommandError, messageOf } from '../errors.js'
+import { ExternalCommandError, type HostError, messageOf } from '../errors.js'
 import { formatCommand, tail } from '../exec/run.js'
 import type { Logger } from '../logger.js'
 import type { Host } from './host.js'
@@ -175,6 +175,8 @@ export interface ReplayReport {
   readonly live: readonly string[]
   /** Journal files that could not be read. */
   readonly unreadable: readonly { readonly path: string; readonly error: string }[]
+  /** Journals another user could have written (`KTX_JOURNAL_UNTRUSTED`), left untouched. */
+  readonly refused: readonly HostError[]
 }
 
 /**
@@ -187,7 +189,7 @@ export async function replayJournals(
   stateDir: string,
   options: { dryRun?: boolean; signal?: AbortSignal } = {},
 ): Promise<ReplayReport> {
-  const { journals, unreadable } = await listJournals(stateDir)
+  const { journals, unreadable, refused } = await listJournals(stateDir)
   const replayed: ReplayedSession[] = []
   const live: string[] = []
   for (const stored of journals) {
@@ -223,5 +225,5 @@ export async function replayJournals(
       failed,
     })
   }
-  return { replayed, live, unreadable }
+  return { replayed, live, unreadable, refused }
 }

@@ -26,6 +26,10 @@ export class RecordingHost implements Host {
   /** Files by path. */
   readonly files = new Map<string, Buffer>()
   elevated = true
+  /** Commands found on PATH, by name (absolute path); others are not on PATH. */
+  readonly onPath = new Map<string, string>()
+  /** Files ktx must not trust, with the reason; every other file is trusted. */
+  readonly untrusted = new Map<string, string>()
   readonly #responders: { prefix: string; respond: Responder }[] = []
 
   constructor(platform: NodeJS.Platform = 'linux') {
@@ -103,7 +107,10 @@ export class RecordingHost implements Host {
     const previous = this.#locks.get(path) ?? Promise.resolve()
     let release: () => void = () => undefined
     const mine = new Promise<void>((resolve) => (release = resolve))
-    this.#locks.set(path, previous.then(() => mine))
+    this.#locks.set(
+      path,
+      previous.then(() => mine),
+    )
     await previous
     return {
       path: `${path}.ktx-lock`,
@@ -125,6 +132,14 @@ export class RecordingHost implements Host {
   removeFile(path: string): Promise<void> {
     this.files.delete(path)
     return Promise.resolve()
+  }
+
+  which(command: string): Promise<string | undefined> {
+    return Promise.resolve(this.onPath.get(command))
+  }
+
+  trustProblem(path: string): Promise<string | undefined> {
+    return Promise.resolve(this.untrusted.get(path))
   }
 
   isElevated(): boolean {
