@@ -401,8 +401,9 @@ describe('refusals change nothing', () => {
     expect(result.stderr).toContain(
       'Error (KTX_TUN2SOCKS_NOT_FOUND): tun2socks (xjasonlyu/tun2socks v2.6.0) is needed',
     )
+    // As root, ktx's own place for it is root's state directory, not the (maybe someone else's) HOME.
     expect(result.stderr).toContain(
-      `GOBIN=${home}/.ktx/bin go install github.com/xjasonlyu/tun2socks/v2@v2.6.0`,
+      'GOBIN=/var/lib/ktx/bin go install github.com/xjasonlyu/tun2socks/v2@v2.6.0',
     )
     expect(result.stderr).toContain('KTX_TUN2SOCKS=/path/to/tun2socks')
     expect(result.code).toBe(8)

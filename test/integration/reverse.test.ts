@@ -5,6 +5,7 @@
  * crash), callers that vanish at any moment leave no socket behind in the agent, and close() cuts
  * what it carries.
  */
+import { spawn } from 'node:child_process'
 import { type Socket, connect as netConnect, createServer } from 'node:net'
 
 import { noopLogger } from '@ktx/core'
@@ -210,5 +211,46 @@ describe('callers that come and go in every way', () => {
       again.once('error', (e: NodeJS.ErrnoException) => resolve(e.code))
     })
     expect(refused).toBe('ECONNREFUSED')
+  })
+})
+
+describe('a local port that never answers the connect', () => {
+  it('resets the caller after connectTimeoutMs instead of holding the channel', async () => {
+    // A listener (another process) with backlog 0 that never accepts: once its queue holds one
+    // connection, the kernel drops further SYNs and a connect hangs.
+    const stuck = spawn('python3', [
+      '-c',
+      'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)',
+    ])
+    try {
+      const port = await new Promise<number>((resolve) =>
+        stuck.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
+      )
+      const fillers = [netConnect({ port, host: '127.0.0.1' }), netConnect({ port, host: '127.0.0.1' })]
+      for (const filler of fillers) filler.on('error', () => undefined)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const errors: string[] = []
+      const forward = await startReverseForward({
+        ssh,
+        remotePort: 0,
+        localPort: port,
+        connectTimeoutMs: 500,
+        logger: noopLogger,
+        onLocalError: (error) => errors.push(error.code ?? ''),
+      })
+      try {
+        const started = Date.now()
+        const result = await call(forward.remotePort, 'hello')
+        expect(Date.now() - started).toBeLessThan(5_000)
+        expect(result.data).toBe('')
+        expect(errors).toEqual(['ETIMEDOUT'])
+        expect(forward.active).toBe(0)
+      } finally {
+        await forward.close()
+        for (const filler of fillers) filler.destroy()
+      }
+    } finally {
+      stuck.kill()
+    }
   })
 })

@@ -4,44 +4,50 @@ import { Command, Errors } from '@oclif/core'
 import { type Logger, type Session, type SessionEvent, defaultStateDir, isKtxError } from '@ktx/core'
 
 import { type LogFile, openLogFile, stderrLogger, teeLogger } from './logger.js'
-import { EXIT_INTERRUPTED, Interrupted, renderError } from './render/error.js'
+import { Interrupted, renderError } from './render/error.js'
 import { renderEvent } from './render/events.js'
 
-/** What a command hands to core: logger, progress renderer and an abort signal tied to Ctrl+C. */
+/**
+ * What a command hands to core: logger, progress renderer, an abort signal tied to the first
+ * Ctrl+C (or SIGTERM, SIGHUP) and a hurry signal tied to the second.
+ */
 export interface Runtime {
   readonly logger: Logger
   readonly onEvent: (event: SessionEvent) => void
   readonly signal: AbortSignal
+  readonly hurry: AbortSignal
 }
+
+// Closing the terminal (SIGHUP) or a killed pipe must not stop a teardown: ktx has nothing to say
+// worth dying for.
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 
 /**
  * The one funnel of every ktx command: builds the runtime, holds a session until it ends, maps
- * signals (first SIGINT/SIGTERM: graceful close; second: destroy and exit 130) and renders errors
- * as `Error (CODE): message` plus "Try this:" with an exit code by category.
+ * signals and renders errors as `Error (CODE): message` plus "Try this:" with an exit code by
+ * category.
+ *
+ * Signals: the first SIGINT, SIGTERM or SIGHUP starts the graceful close (during setup: unwinds
+ * what was made); exit 0 once everything is put back (130 during setup). The second hurries it:
+ * every undo still runs (the Service is put back, pods deleted, this machine restored) but
+ * nothing waits for it to settle; exit 130. Later ones only say that the undos are still running.
+ * A process that is killed (-9) leaves its changes to `ktx clean`.
  */
 export abstract class KtxCommand extends Command {
   #session: Session | undefined
   #signals = 0
   readonly #abort = new AbortController()
+  readonly #hurry = new AbortController()
+  #hurried: NodeJS.Signals | undefined
   #logFile: LogFile | undefined
+  #listening = false
 
   protected runtime(debug: boolean): Runtime {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      this.#signals += 1
-      if (this.#signals === 1) {
-        if (this.#session) {
-          process.stderr.write('Disconnecting … (press Ctrl+C again to force)\n')
-          this.#session.close().catch(() => undefined)
-        } else {
-          this.#abort.abort(new Interrupted(signal))
-        }
-        return
-      }
-      this.#session?.destroy(new Interrupted(signal))
-      process.exit(EXIT_INTERRUPTED)
+    if (!this.#listening) {
+      this.#listening = true
+      for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined)
+      for (const name of STOP_SIGNALS) process.on(name, (signal) => this.#onSignal(signal))
     }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
     // Every run keeps a debug-level log under ~/.ktx/logs (third-party output goes only there).
     this.#logFile ??= openLogFile(join(defaultStateDir(), 'logs'))
     return {
@@ -51,7 +57,26 @@ export abstract class KtxCommand extends Command {
         if (line !== undefined) process.stderr.write(`${line}\n`)
       },
       signal: this.#abort.signal,
+      hurry: this.#hurry.signal,
     }
+  }
+
+  #onSignal(signal: NodeJS.Signals): void {
+    this.#signals += 1
+    if (this.#signals === 1) {
+      say(`${signal}: disconnecting … (press Ctrl+C again to skip the waits; everything is still put back)`)
+      if (this.#session) this.#session.close().catch(() => undefined)
+      else this.#abort.abort(new Interrupted(signal))
+      return
+    }
+    if (this.#signals === 2) {
+      say(`${signal}: putting everything back without waiting for it to settle …`)
+      this.#hurried = signal
+      this.#hurry.abort(new Interrupted(signal))
+      this.#session?.hurry().catch(() => undefined)
+      return
+    }
+    say(`${signal}: still putting back what ktx changed (kill -9 would leave it to \`ktx clean\`)`)
   }
 
   /** Waits until the session ends; a lost tunnel or an incomplete cleanup becomes the command's error. */
@@ -59,7 +84,9 @@ export abstract class KtxCommand extends Command {
     this.#session = session
     const end = await session.ended
     if (end.reason === 'failed' || end.error !== undefined) throw end.error
-    process.stderr.write('Disconnected; everything ktx created was removed.\n')
+    say('Disconnected; everything ktx created was removed.')
+    // A hurried close did every undo but did not see them settle: not a clean exit.
+    if (this.#hurried) throw new Interrupted(this.#hurried)
   }
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
@@ -74,4 +101,8 @@ export abstract class KtxCommand extends Command {
     process.stderr.write(`${lines.join('\n')}\n`)
     this.exit(exitCode)
   }
+}
+
+function say(line: string): void {
+  process.stderr.write(`${line}\n`)
 }

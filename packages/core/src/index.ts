@@ -75,6 +75,7 @@ export {
   type CleanupStackOptions,
   type DeferOptions,
   type UndoFn,
+  type UnwindContext,
 } from './util/cleanup-stack.js'
 export type { KubeOptions } from './kube/kubeconfig.js'
 export { MANAGED_SELECTOR } from './contract.js'

@@ -66,6 +66,11 @@ export interface BaseOptions<T extends Timeouts = Timeouts> {
   readonly timeouts?: Partial<T>
   /** Aborting during setup unwinds and rejects with the reason; after ready it closes the session. */
   readonly signal?: AbortSignal
+  /**
+   * Aborting it makes any teardown, during setup or after, skip its waits but no undo (as
+   * `Session.hurry()`): for a second Ctrl+C.
+   */
+  readonly hurry?: AbortSignal
   readonly logger?: Logger
   readonly onEvent?: EventHandler
 }
@@ -78,6 +83,7 @@ export interface ResolvedBaseOptions<T extends Timeouts = Timeouts> {
   readonly leaseDurationSeconds: number
   readonly timeouts: T
   readonly signal: AbortSignal | undefined
+  readonly hurry: AbortSignal | undefined
   readonly logger: Logger
   readonly onEvent: EventHandler
 }
@@ -106,6 +112,7 @@ export function resolveBaseOptions<T extends Timeouts>(
     leaseDurationSeconds: resolveLeaseDuration(options.leaseDurationSeconds),
     timeouts: Object.freeze(timeouts),
     signal: options.signal,
+    hurry: options.hurry,
     logger: options.logger ?? noopLogger,
     onEvent: options.onEvent ?? (() => undefined),
   }

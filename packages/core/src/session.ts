@@ -21,6 +21,13 @@ export interface Session extends AsyncDisposable {
    * @throws CleanupError (`KTX_CLEANUP_INCOMPLETE`) listing what may be left.
    */
   close(): Promise<void>
+  /**
+   * Hurries the teardown (starting {@link close} if it has not started): every undo still runs
+   * (Services and workloads are put back, objects deleted, this machine restored), but the waits
+   * that confirm them (endpoints, probes, pods going away) are skipped. For a second Ctrl+C.
+   * Settles like close().
+   */
+  hurry(): Promise<void>
   /** Immediate teardown: sockets are destroyed now, cluster deletes are only started. */
   destroy(reason?: unknown): void
 }

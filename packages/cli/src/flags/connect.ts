@@ -20,7 +20,8 @@ export const connectFlags = {
     aliases: ['tun-name'],
   }),
   tun2socks: Flags.string({
-    description: 'Path of the tun2socks binary (tun mode). Default: PATH, then ~/.ktx/bin.',
+    description:
+      'Path of the tun2socks binary (tun mode), used as given. Default: PATH, then ~/.ktx/bin (as root /var/lib/ktx/bin), each only if root-owned and not group/other-writable.',
     env: 'KTX_TUN2SOCKS',
   }),
   includeIps: Flags.string({

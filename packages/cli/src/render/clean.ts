@@ -34,6 +34,9 @@ export function renderCleanLocal(report: CleanLocalReport): string[] {
   for (const ref of report.deleted) lines.push(`  deleted ${formatRef(ref)}`)
   if (local.live.length > 0) lines.push(`  left alone (running): ${local.live.join(', ')}`)
   for (const u of local.unreadable) lines.push(`Warning: cannot read ${u.path}: ${u.error}`)
+  for (const refused of local.refused) {
+    lines.push(`Warning (${refused.code}): ${refused.message}`, ...refused.suggestions.map((s) => `  ${s}`))
+  }
   for (const problem of report.problems) lines.push(`Warning: ${problem}`)
   return lines
 }

@@ -1,8 +1,9 @@
 /**
  * Hosts mode: a marked block in the hosts file with the Services of the chosen namespaces, kept
  * current while they change. ktctl's begin/end markers idea, with the session id in them so two
- * sessions never touch each other's block. The block is rewritten in place (read, replace, write),
- * so other programs' lines stay byte for byte.
+ * sessions never touch each other's block. The file is read, the block replaced and the file
+ * atomically replaced, under ktx's lock of the file, so other programs' lines stay byte for byte
+ * and two sessions' updates never overwrite each other.
  */
 import type { HostChange } from '../host/change.js'
 import type { Host } from '../host/host.js'
@@ -95,7 +96,12 @@ export async function updateHostsBlock(
   session: string,
   entries: readonly HostsEntry[],
 ): Promise<void> {
-  const current = (await host.readFile(path))?.toString('utf8') ?? ''
-  const next = withHostsBlock(current, session, entries)
-  if (next !== current) await host.writeFileInPlace(path, next)
+  const lock = await host.lockFile(path)
+  try {
+    const current = (await host.readFile(path))?.toString('utf8') ?? ''
+    const next = withHostsBlock(current, session, entries)
+    if (next !== current) await host.replaceFile(path, next)
+  } finally {
+    await lock.close()
+  }
 }

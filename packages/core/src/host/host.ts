@@ -1,12 +1,15 @@
 /**
- * What core needs from this machine to change its network: run a tool, read and rewrite a file in
- * place, know the platform and whether it runs elevated. Injected everywhere so tests can record
+ * What core needs from this machine to change its network: run a tool, read, replace and lock a
+ * file, know the platform and whether it runs elevated. Injected everywhere so tests can record
  * the exact `ip` argv (see `RecordingHost` in `@ktx/core/testing`).
  */
 import { mkdir, open, readFile, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 
 import { type CommandResult, type RunCommandOptions, runCommand } from '../exec/run.js'
+import { type FileLock, type LockFileOptions, lockFile } from './file-lock.js'
+import { replaceFile } from './replace-file.js'
+import { trustProblem, whichCommand } from './trust.js'
 
 /** This machine, as the network layer sees it. */
 export interface Host {
@@ -16,14 +19,27 @@ export interface Host {
   /** The file's bytes, or undefined when it does not exist. */
   readFile(path: string): Promise<Buffer | undefined>
   /**
-   * Replaces a file's content in place (same inode) and fsyncs it. In place matters: resolv.conf
-   * is often a bind mount or a symlink target that a rename would break. The file must exist.
+   * Replaces an existing file's content atomically: a temp file beside it (same mode and owner),
+   * fsynced, renamed over it; a symlink's target is replaced, the link kept. A file that cannot be
+   * renamed over (a bind mount, as resolv.conf in a container) is rewritten in place instead.
    */
-  writeFileInPlace(path: string, data: Buffer | string): Promise<void>
+  replaceFile(path: string, data: Buffer | string): Promise<void>
+  /**
+   * Takes ktx's advisory lock of `path` (`<path>.ktx-lock`), for a read-modify-write no other ktx
+   * process may interleave with. @throws HostError `KTX_FILE_LOCKED` when the wait runs out.
+   */
+  lockFile(path: string, options?: LockFileOptions): Promise<FileLock>
   /** Creates a new file (and its directory); fails if the file exists. fsynced. */
   writeNewFile(path: string, data: Buffer | string): Promise<void>
   /** Deletes a file; a missing file is fine. */
   removeFile(path: string): Promise<void>
+  /** The absolute path of `command` found on PATH, or undefined. */
+  which(command: string): Promise<string | undefined>
+  /**
+   * Why root (or this user) should not act on `path`: owned by another user or writable by group
+   * or others, the file or a directory above it (see host/trust.ts). Undefined when trusted.
+   */
+  trustProblem(path: string): Promise<string | undefined>
   /** Root on Unix, Administrator on Windows. */
   isElevated(): boolean
 }
@@ -41,18 +57,10 @@ export function realHost(): Host {
         throw error
       }
     },
-    async writeFileInPlace(path, data) {
-      const handle = await open(path, 'r+')
-      try {
-        const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
-        // Write first, then cut to length: a crash in between never leaves an empty file.
-        await handle.write(bytes, 0, bytes.length, 0)
-        await handle.truncate(bytes.length)
-        await handle.sync()
-      } finally {
-        await handle.close()
-      }
-    },
+    replaceFile,
+    lockFile,
+    which: whichCommand,
+    trustProblem,
     async writeNewFile(path, data) {
       await mkdir(dirname(path), { recursive: true })
       const handle = await open(path, 'wx', 0o644)

@@ -5,7 +5,10 @@
  * `ktx clean` replays the undo of every journal whose process is gone.
  *
  * One JSON file per session: `<stateDir>/journal/<session>.json`. Undo steps are data
- * ({@link UndoOp}), not code, so a later ktx process can run them.
+ * ({@link UndoOp}), not code, so a later ktx process can run them. Since those are commands and
+ * file writes that `ktx clean` runs (as root), a journal is only read when only root (or, not as
+ * root, this user) could have written it: see host/trust.ts. As root the state directory is
+ * `/var/lib/ktx` (host/state-dir.ts), not a home directory another user may own.
  */
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises'
@@ -13,6 +16,7 @@ import { join } from 'node:path'
 
 import { HostError, messageOf } from '../errors.js'
 import type { ProcessIdentity } from './process.js'
+import { trustProblem } from './trust.js'
 
 /** How to undo one change. Each op is idempotent: undoing what never happened is a no-op. */
 export type UndoOp =
@@ -91,7 +95,8 @@ export function journalDir(stateDir: string): string {
 
 /**
  * Creates the session's journal file (and its directory, mode 0700).
- * @throws HostError `KTX_JOURNAL_FAILED` when the state directory cannot be written.
+ * @throws HostError `KTX_JOURNAL_FAILED` when the state directory cannot be written;
+ *   `KTX_JOURNAL_UNTRUSTED` when another user could change it (see {@link untrustedError}).
  */
 export async function openJournal(options: OpenJournalOptions): Promise<Journal> {
   const dir = journalDir(options.stateDir)
@@ -104,8 +109,16 @@ export async function openJournal(options: OpenJournalOptions): Promise<Journal>
     ...(options.cluster ? { cluster: options.cluster } : {}),
     entries: [],
   }
+  let problem: string | undefined
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 })
+    problem = await trustProblem(dir)
+  } catch (error) {
+    throw journalError(path, error)
+  }
+  // A journal another user can edit would let them choose what a later `ktx clean` runs.
+  if (problem !== undefined) throw untrustedError(dir, problem)
+  try {
     await writeDurably(path, state)
   } catch (error) {
     throw journalError(path, error)
@@ -147,23 +160,44 @@ export interface StoredJournal {
   readonly file: JournalFile
 }
 
-/** Every journal under `<stateDir>/journal`, oldest first. Unreadable files are returned as errors. */
-export async function listJournals(
-  stateDir: string,
-): Promise<{ journals: StoredJournal[]; unreadable: { path: string; error: string }[] }> {
+/** What {@link listJournals} found. */
+export interface JournalListing {
+  readonly journals: StoredJournal[]
+  /** Files that could not be read or are not journals. */
+  readonly unreadable: { path: string; error: string }[]
+  /** Journals another user could have written: never replayed (`KTX_JOURNAL_UNTRUSTED`). */
+  readonly refused: HostError[]
+}
+
+/**
+ * Every trusted journal under `<stateDir>/journal`, oldest first. Unreadable and untrusted files are
+ * returned apart, never replayed.
+ * @throws HostError `KTX_JOURNAL_UNTRUSTED` when the directory itself (or one above) is untrusted.
+ */
+export async function listJournals(stateDir: string): Promise<JournalListing> {
   const dir = journalDir(stateDir)
   let names: string[]
+  let dirProblem: string | undefined
   try {
     names = (await readdir(dir)).filter((name) => name.endsWith('.json'))
+    dirProblem = await trustProblem(dir)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { journals: [], unreadable: [] }
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      return { journals: [], unreadable: [], refused: [] }
     throw journalError(dir, error)
   }
+  if (dirProblem !== undefined) throw untrustedError(dir, dirProblem)
   const journals: StoredJournal[] = []
   const unreadable: { path: string; error: string }[] = []
+  const refused: HostError[] = []
   for (const name of names) {
     const path = join(dir, name)
     try {
+      const problem = await trustProblem(path)
+      if (problem !== undefined) {
+        refused.push(untrustedError(path, problem))
+        continue
+      }
       const parsed = JSON.parse(await readFile(path, 'utf8')) as { version?: unknown; entries?: unknown }
       if (parsed.version !== 1 || !Array.isArray(parsed.entries)) {
         throw new HostError('KTX_JOURNAL_INVALID', 'not a ktx journal (version 1)')
@@ -174,7 +208,7 @@ export async function listJournals(
     }
   }
   journals.sort((a, b) => a.file.createdAt.localeCompare(b.file.createdAt))
-  return { journals, unreadable }
+  return { journals, unreadable, refused }
 }
 
 /** Rewrites a stored journal with the entries still left, or deletes it when none are. */
@@ -204,6 +238,24 @@ async function writeDurably(path: string, content: JournalFile): Promise<void> {
   } finally {
     await dir.close()
   }
+}
+
+/**
+ * A journal (or its directory) that another user could have written: replaying it would run their
+ * commands as root.
+ */
+export function untrustedError(path: string, problem: string): HostError {
+  return new HostError(
+    'KTX_JOURNAL_UNTRUSTED',
+    `Refusing the host journal ${path}: ${problem}; its undo steps are commands and file writes ktx would run`,
+    {
+      suggestions: [
+        `If ktx wrote it, give it back to root (to yourself when not running as root) and take group/others' write access: chown root:root ${path} && chmod go-w ${path}; the same for a directory named above. Then run the command again.`,
+        `If you did not, look at what it would run and delete it: cat ${path}`,
+      ],
+      data: { path, problem },
+    },
+  )
 }
 
 function journalError(path: string, cause: unknown): HostError {

@@ -3,7 +3,7 @@
  * after a crash, so the two paths cannot drift apart.
  */
 import type { CleanupStack } from '../util/cleanup-stack.js'
-import { ExternalCommandError, messageOf } from '../errors.js'
+import { ExternalCommandError, type HostError, messageOf } from '../errors.js'
 import { formatCommand, tail } from '../exec/run.js'
 import type { Logger } from '../logger.js'
 import type { Host } from './host.js'
@@ -26,6 +26,15 @@ export type UndoOutcome = { readonly done: true } | { readonly done: false; read
  * @throws ExternalCommandError when an undo command fails for another reason.
  */
 export async function runUndo(host: Host, undo: UndoOp, signal?: AbortSignal): Promise<UndoOutcome> {
+  if (undo.op === 'restore-file' || undo.op === 'remove-block') {
+    // Both read the file, decide, and write it back: nobody else in ktx may write in between.
+    const lock = await host.lockFile(undo.path, signal ? { signal } : {})
+    try {
+      return await rewriteUndo(host, undo)
+    } finally {
+      await lock.close()
+    }
+  }
   switch (undo.op) {
     case 'run': {
       const [command = '', ...args] = undo.argv
@@ -37,20 +46,6 @@ export async function runUndo(host: Host, undo: UndoOp, signal?: AbortSignal): P
         `${formatCommand(command, args)} exited with code ${result.exitCode}: ${tail(result.stderr)}`,
         { command, args, exitCode: result.exitCode, stderrTail: tail(result.stderr) },
       )
-    }
-    case 'restore-file': {
-      const current = await host.readFile(undo.path)
-      if (!current) return { done: false, reason: `${undo.path} no longer exists` }
-      const original = Buffer.from(undo.original, 'base64')
-      if (current.equals(original)) return { done: true }
-      if (!current.equals(Buffer.from(undo.written, 'base64'))) {
-        return {
-          done: false,
-          reason: `${undo.path} was changed by something else since ktx wrote it; left as is`,
-        }
-      }
-      await host.writeFileInPlace(undo.path, original)
-      return { done: true }
     }
     case 'remove-file': {
       const current = await host.readFile(undo.path)
@@ -64,17 +59,40 @@ export async function runUndo(host: Host, undo: UndoOp, signal?: AbortSignal): P
       await host.removeFile(undo.path)
       return { done: true }
     }
+    case 'kill': {
+      const targets = undo.process ? [undo.process] : await findProcesses(host, undo.argv)
+      for (const target of targets) await killProcess(host, target, signal ? { signal } : {})
+      return { done: true }
+    }
+  }
+}
+
+// The undo steps that rewrite a file; run under the file's lock.
+async function rewriteUndo(
+  host: Host,
+  undo: Extract<UndoOp, { op: 'restore-file' | 'remove-block' }>,
+): Promise<UndoOutcome> {
+  switch (undo.op) {
+    case 'restore-file': {
+      const current = await host.readFile(undo.path)
+      if (!current) return { done: false, reason: `${undo.path} no longer exists` }
+      const original = Buffer.from(undo.original, 'base64')
+      if (current.equals(original)) return { done: true }
+      if (!current.equals(Buffer.from(undo.written, 'base64'))) {
+        return {
+          done: false,
+          reason: `${undo.path} was changed by something else since ktx wrote it; left as is`,
+        }
+      }
+      await host.replaceFile(undo.path, original)
+      return { done: true }
+    }
     case 'remove-block': {
       const current = await host.readFile(undo.path)
       if (!current) return { done: true }
       const text = current.toString('utf8')
       const without = removeBlock(text, undo.begin, undo.end)
-      if (without !== text) await host.writeFileInPlace(undo.path, without)
-      return { done: true }
-    }
-    case 'kill': {
-      const targets = undo.process ? [undo.process] : await findProcesses(host, undo.argv)
-      for (const target of targets) await killProcess(host, target, signal ? { signal } : {})
+      if (without !== text) await host.replaceFile(undo.path, without)
       return { done: true }
     }
   }
@@ -157,6 +175,8 @@ export interface ReplayReport {
   readonly live: readonly string[]
   /** Journal files that could not be read. */
   readonly unreadable: readonly { readonly path: string; readonly error: string }[]
+  /** Journals another user could have written (`KTX_JOURNAL_UNTRUSTED`), left untouched. */
+  readonly refused: readonly HostError[]
 }
 
 /**
@@ -169,7 +189,7 @@ export async function replayJournals(
   stateDir: string,
   options: { dryRun?: boolean; signal?: AbortSignal } = {},
 ): Promise<ReplayReport> {
-  const { journals, unreadable } = await listJournals(stateDir)
+  const { journals, unreadable, refused } = await listJournals(stateDir)
   const replayed: ReplayedSession[] = []
   const live: string[] = []
   for (const stored of journals) {
@@ -205,5 +225,5 @@ export async function replayJournals(
       failed,
     })
   }
-  return { replayed, live, unreadable }
+  return { replayed, live, unreadable, refused }
 }

@@ -107,6 +107,12 @@ export async function waitPodReady(kube: Kube, options: WaitPodReadyOptions): Pr
  * `close()` finds nothing. Polls with a short backoff bounded by `signal`.
  */
 export async function deletePodAndWait(kube: Kube, name: string, signal?: AbortSignal): Promise<void> {
+  await deletePod(kube, name, signal)
+  await waitPodGone(kube, name, signal)
+}
+
+/** Deletes the pod (1 s grace); a missing pod is fine. */
+export async function deletePod(kube: Kube, name: string, signal?: AbortSignal): Promise<void> {
   const namespace = kube.namespace
   await deleteIgnoringMissing(() =>
     kube.call(
@@ -115,6 +121,11 @@ export async function deletePodAndWait(kube: Kube, name: string, signal?: AbortS
       signal,
     ),
   )
+}
+
+/** Resolves once the API no longer has the pod. Polls with a short backoff bounded by `signal`. */
+export async function waitPodGone(kube: Kube, name: string, signal?: AbortSignal): Promise<void> {
+  const namespace = kube.namespace
   for (const delayMs of backoff(100, 1_000)) {
     try {
       await kube.call(

@@ -18,13 +18,13 @@ import type { Agent as HttpsAgent } from 'node:https'
 
 import { type Dispatcher, ProxyAgent } from 'undici'
 
-import { realHost } from '../host/host.js'
+import { type Host, realHost } from '../host/host.js'
 import { type ConnectOptions, resolveConnectOptions } from './connect/options.js'
 import type { ProxyEndpoint, Session } from '../session.js'
 import { startHttpProxy } from '../tunnel/http-proxy.js'
 import { startSocks5 } from '../tunnel/socks5.js'
 import { TunnelHttpAgent, TunnelHttpsAgent } from '../tunnel/tunnel-agent.js'
-import { defaultStateDir } from '../host/state-dir.js'
+import { hostStateDir } from '../host/state-dir.js'
 import { buildSessionHandle } from './shared/session-handle.js'
 import { createSetupContext } from './shared/setup.js'
 import { openKube, openLease, openShadowTunnel } from './shared/shadow-tunnel.js'
@@ -67,9 +67,7 @@ export async function connect(options: ConnectOptions = {}): Promise<ConnectSess
   const { stack, step } = ctx
   try {
     const tunHost =
-      opts.mode === 'tun'
-        ? { host: opts.host ?? realHost(), stateDir: opts.stateDir ?? defaultStateDir(), tun: opts.tun }
-        : undefined
+      opts.mode === 'tun' ? withStateDir(opts.host ?? realHost(), opts.stateDir, opts.tun) : undefined
     const preflight = tunHost ? await checkTunHost(ctx, tunHost) : undefined
     const kube = await openKube(ctx, opts.kube, opts.timeouts.kubeRequestMs)
     const namespace = kube.namespace
@@ -144,4 +142,13 @@ export async function connect(options: ConnectOptions = {}): Promise<ConnectSess
   } catch (error) {
     throw await ctx.fail(error)
   }
+}
+
+// The state directory defaults to the host's: root-only `/var/lib/ktx` as root, `~/.ktx` otherwise.
+function withStateDir<T>(
+  host: Host,
+  stateDir: string | undefined,
+  tun: T,
+): { host: Host; stateDir: string; tun: T } {
+  return { host, stateDir: stateDir ?? hostStateDir(host), tun }
 }

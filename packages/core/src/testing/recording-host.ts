@@ -4,6 +4,7 @@
  */
 import { ExternalCommandError } from '../errors.js'
 import { type CommandResult, type RunCommandOptions, formatCommand, tail } from '../exec/run.js'
+import type { FileLock } from '../host/file-lock.js'
 import type { Host } from '../host/host.js'
 
 /** A scripted answer to a command. */
@@ -25,6 +26,10 @@ export class RecordingHost implements Host {
   /** Files by path. */
   readonly files = new Map<string, Buffer>()
   elevated = true
+  /** Commands found on PATH, by name (absolute path); others are not on PATH. */
+  readonly onPath = new Map<string, string>()
+  /** Files ktx must not trust, with the reason; every other file is trusted. */
+  readonly untrusted = new Map<string, string>()
   readonly #responders: { prefix: string; respond: Responder }[] = []
 
   constructor(platform: NodeJS.Platform = 'linux') {
@@ -86,12 +91,34 @@ export class RecordingHost implements Host {
     return Promise.resolve(this.files.get(path))
   }
 
-  writeFileInPlace(path: string, data: Buffer | string): Promise<void> {
+  /** Files whose lock is held, with the waiters' queue. */
+  readonly #locks = new Map<string, Promise<void>>()
+
+  replaceFile(path: string, data: Buffer | string): Promise<void> {
     if (!this.files.has(path)) {
       return Promise.reject(Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' }))
     }
     this.files.set(path, Buffer.from(data))
     return Promise.resolve()
+  }
+
+  /** An in-memory lock per path: holders run one after another. */
+  async lockFile(path: string): Promise<FileLock> {
+    const previous = this.#locks.get(path) ?? Promise.resolve()
+    let release: () => void = () => undefined
+    const mine = new Promise<void>((resolve) => (release = resolve))
+    this.#locks.set(
+      path,
+      previous.then(() => mine),
+    )
+    await previous
+    return {
+      path: `${path}.ktx-lock`,
+      close: () => {
+        release()
+        return Promise.resolve()
+      },
+    }
   }
 
   writeNewFile(path: string, data: Buffer | string): Promise<void> {
@@ -105,6 +132,14 @@ export class RecordingHost implements Host {
   removeFile(path: string): Promise<void> {
     this.files.delete(path)
     return Promise.resolve()
+  }
+
+  which(command: string): Promise<string | undefined> {
+    return Promise.resolve(this.onPath.get(command))
+  }
+
+  trustProblem(path: string): Promise<string | undefined> {
+    return Promise.resolve(this.untrusted.get(path))
   }
 
   isElevated(): boolean {

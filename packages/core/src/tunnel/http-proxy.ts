@@ -4,11 +4,12 @@ import type { Duplex } from 'node:stream'
 
 import type { Logger } from '../logger.js'
 import { dialErrorCode, type Dialer } from './dialer.js'
+import { PROXY_TIMEOUTS, type ProxyTimeouts, limitInactivity } from './idle.js'
 import { type BoundAddress, SocketSet, closeServer, listen, urlHost } from './listener.js'
 import { joinStreams } from './pipe.js'
 
 /** Options of {@link startHttpProxy}. */
-export interface HttpProxyOptions {
+export interface HttpProxyOptions extends ProxyTimeouts {
   readonly dialer: Dialer
   /** Default `127.0.0.1`. */
   readonly host?: string
@@ -25,7 +26,8 @@ export interface HttpProxyServer extends BoundAddress, AsyncDisposable {
   close(): Promise<void>
 }
 
-// Headers that describe one hop and must not be forwarded (RFC 9110 §7.6.1), plus proxy-only ones.
+// Headers that describe one hop and must not be forwarded (RFC 9110 §7.6.1), plus proxy-only ones;
+// the headers a message's own `Connection:` names are hop-by-hop too (see hopByHopOf).
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -41,21 +43,38 @@ const HOP_BY_HOP = new Set([
 /**
  * Starts an HTTP proxy: `CONNECT host:port` tunnels (any protocol, HTTPS included) and plain
  * absolute-URI requests (`GET http://svc.ns/…`), both through `dial()`, so host names resolve in
- * the cluster. Dial failures answer 502 (504 for timeouts) with the reason.
+ * the cluster. Dial failures answer 502 (504 for timeouts) with the reason. A client must send
+ * its request head within `handshakeTimeoutMs`; a connection idle for `idleTimeoutMs` is closed.
  * @throws HostError `KTX_LISTEN_FAILED`.
  */
 export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpProxyServer> {
   const log = options.logger.child({ component: 'http-proxy' })
   const sockets = new SocketSet()
-  const server = createServer({ noDelay: true }, (req, res) => {
-    forward(req, res, options.dialer, log)
-  })
+  const handshakeMs = options.handshakeTimeoutMs ?? PROXY_TIMEOUTS.handshakeMs
+  const idleMs = options.idleTimeoutMs ?? PROXY_TIMEOUTS.idleMs
+  const server = createServer(
+    {
+      noDelay: true,
+      // Node checks these every connectionsCheckingInterval; check often enough to honour them.
+      headersTimeout: handshakeMs,
+      requestTimeout: 0,
+      connectionsCheckingInterval: Math.min(handshakeMs, 1_000),
+    },
+    (req, res) => {
+      forward(req, res, options.dialer, log)
+    },
+  )
+  // No bytes at all yet: headersTimeout only starts with the first byte of a request.
   server.on('connection', (socket: Socket) => {
     sockets.add(socket)
     socket.setNoDelay(true)
+    limitInactivity(socket, handshakeMs)
+    socket.once('data', () => {
+      limitInactivity(socket, idleMs)
+    })
   })
   server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    tunnel(req, socket as Socket, head, options.dialer, log)
+    tunnel(req, socket as Socket, head, options.dialer, log, idleMs)
   })
   server.on('clientError', (_error, socket: Duplex) => {
     socket.destroy()
@@ -85,7 +104,20 @@ export function parseAuthority(authority: string): { host: string; port: number 
   return { host: match[1] ?? match[2] ?? '', port }
 }
 
-function tunnel(req: IncomingMessage, socket: Socket, head: Buffer, dialer: Dialer, log: Logger): void {
+/** The headers that must not pass this hop: the fixed set and those `Connection:` names. */
+export function hopByHopOf(headers: IncomingMessage['headers']): Set<string> {
+  const named = [headers.connection ?? []].flat().flatMap((value) => value.split(','))
+  return new Set([...HOP_BY_HOP, ...named.map((name) => name.trim().toLowerCase()).filter((n) => n !== '')])
+}
+
+function tunnel(
+  req: IncomingMessage,
+  socket: Socket,
+  head: Buffer,
+  dialer: Dialer,
+  log: Logger,
+  idleMs: number,
+): void {
   socket.on('error', () => undefined)
   const target = parseAuthority(req.url ?? '')
   if (!target) {
@@ -101,6 +133,9 @@ function tunnel(req: IncomingMessage, socket: Socket, head: Buffer, dialer: Dial
       }
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n')
       if (head.length > 0) upstream.write(head)
+      limitInactivity(socket, idleMs, () => {
+        log.debug('CONNECT tunnel idle; closed', { target: req.url, idleMs })
+      })
       joinStreams(socket, upstream)
       socket.resume()
     },
@@ -130,8 +165,9 @@ function forward(req: IncomingMessage, res: ServerResponse, dialer: Dialer, log:
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
   const port = url.port === '' ? 80 : Number(url.port)
   const headers: Record<string, string | string[]> = {}
+  const hop = hopByHopOf(req.headers)
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value
+    if (value !== undefined && !hop.has(name)) headers[name] = value
   }
   headers.connection = 'close'
   dialer.dial(host, port).then(
@@ -144,8 +180,9 @@ function forward(req: IncomingMessage, res: ServerResponse, dialer: Dialer, log:
       })
       outgoing.on('response', (response) => {
         const back: Record<string, string | string[]> = {}
+        const hopBack = hopByHopOf(response.headers)
         for (const [name, value] of Object.entries(response.headers)) {
-          if (value !== undefined && !HOP_BY_HOP.has(name)) back[name] = value
+          if (value !== undefined && !hopBack.has(name)) back[name] = value
         }
         res.writeHead(response.statusCode ?? 502, response.statusMessage, back)
         response.pipe(res)

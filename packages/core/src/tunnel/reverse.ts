@@ -23,6 +23,11 @@ export interface ReverseForwardOptions {
   readonly onLocalConnect?: () => void
   /** Called as each connection arrives from the pod, before the local port is tried. */
   readonly onArrival?: () => void
+  /**
+   * How long the local connect may take before the caller is reset (a firewalled or stuck local
+   * address would otherwise hold the channel for the OS's connect timeout). Default 5 000 ms.
+   */
+  readonly connectTimeoutMs?: number
   readonly logger: Logger
 }
 
@@ -54,14 +59,25 @@ export async function startReverseForward(options: ReverseForwardOptions): Promi
       options.onArrival?.()
       const local = netConnect({ host: localHost, port: options.localPort, noDelay: true })
       const onError = (error: NodeJS.ErrnoException): void => {
+        local.setTimeout(0)
         log.debug('Local port refused a reverse connection', { error: error.message, from: details.srcIP })
         options.onLocalError?.(error)
         reject()
       }
       local.once('error', onError)
+      const connectTimeoutMs = options.connectTimeoutMs ?? 5_000
+      local.setTimeout(connectTimeoutMs, () => {
+        const error: NodeJS.ErrnoException = new Error(
+          `connect to ${localHost}:${options.localPort} did not complete within ${connectTimeoutMs} ms`,
+        )
+        error.code = 'ETIMEDOUT'
+        local.destroy(error)
+      })
       local.once('connect', () => {
         // From here on errors belong to joinStreams; rejecting an accepted channel would orphan it.
         local.removeListener('error', onError)
+        local.setTimeout(0)
+        local.removeAllListeners('timeout')
         options.onLocalConnect?.()
         const channel = accept()
         open.add(local)

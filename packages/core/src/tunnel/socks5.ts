@@ -2,6 +2,7 @@ import { type Socket, createServer } from 'node:net'
 
 import type { Logger } from '../logger.js'
 import { dialErrorCode, type Dialer } from './dialer.js'
+import { PROXY_TIMEOUTS, type ProxyTimeouts, limitInactivity } from './idle.js'
 import { type BoundAddress, SocketSet, closeServer, listen, urlHost } from './listener.js'
 import { joinStreams } from './pipe.js'
 import {
@@ -16,7 +17,7 @@ import {
 } from './socks5-protocol.js'
 
 /** Options of {@link startSocks5}. */
-export interface Socks5Options {
+export interface Socks5Options extends ProxyTimeouts {
   readonly dialer: Dialer
   /** Default `127.0.0.1`. */
   readonly host?: string
@@ -38,7 +39,8 @@ export interface Socks5Server extends BoundAddress, AsyncDisposable {
 /**
  * Starts a SOCKS5 server (no auth, CONNECT). Each CONNECT becomes one `dial()` (an SSH channel), with
  * the target name passed on unresolved so the cluster's DNS and search path apply. Failed dials get
- * the matching reply code (refused 5, unknown host 4, …).
+ * the matching reply code (refused 5, unknown host 4, …). A client that does not finish the
+ * handshake within `handshakeTimeoutMs`, or whose connection is idle for `idleTimeoutMs`, is cut.
  * @throws HostError `KTX_LISTEN_FAILED`.
  */
 export async function startSocks5(options: Socks5Options): Promise<Socks5Server> {
@@ -47,7 +49,7 @@ export async function startSocks5(options: Socks5Options): Promise<Socks5Server>
   const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     sockets.add(socket)
     socket.setNoDelay(true)
-    handle(socket, options.dialer, log)
+    handle(socket, options, log)
   })
   const bound = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0, 'SOCKS5 proxy')
   const close = (): Promise<void> => closeServer(server, sockets)
@@ -63,7 +65,12 @@ export async function startSocks5(options: Socks5Options): Promise<Socks5Server>
 }
 
 // Reads the greeting and request from the socket as they arrive, then hands the socket to the tunnel.
-function handle(socket: Socket, dialer: Dialer, log: Logger): void {
+function handle(socket: Socket, options: Socks5Options, log: Logger): void {
+  const dialer = options.dialer
+  const idleMs = options.idleTimeoutMs ?? PROXY_TIMEOUTS.idleMs
+  limitInactivity(socket, options.handshakeTimeoutMs ?? PROXY_TIMEOUTS.handshakeMs, () => {
+    log.debug('SOCKS client did not finish its handshake in time; closed')
+  })
   let buffer = Buffer.alloc(0)
   let stage: 'greeting' | 'request' | 'connecting' = 'greeting'
   socket.on('error', (error) => {
@@ -93,7 +100,7 @@ function handle(socket: Socket, dialer: Dialer, log: Logger): void {
       socket.removeListener('data', onData)
       socket.pause()
       const rest = buffer.subarray(request.consumed)
-      connect(socket, dialer, request.host, request.port, rest, log)
+      connect(socket, dialer, request.host, request.port, rest, log, idleMs)
     }
   }
   socket.on('data', onData)
@@ -106,6 +113,7 @@ function connect(
   port: number,
   rest: Buffer,
   log: Logger,
+  idleMs: number,
 ): void {
   dialer.dial(host, port).then(
     (upstream) => {
@@ -115,6 +123,10 @@ function connect(
       }
       socket.write(encodeReply(Reply.succeeded))
       if (rest.length > 0) upstream.write(rest)
+      // Destroying the client socket ends the join, which destroys the upstream too.
+      limitInactivity(socket, idleMs, () => {
+        log.debug('SOCKS connection idle; closed', { host, port, idleMs })
+      })
       joinStreams(socket, upstream)
       socket.resume()
     },

@@ -1,7 +1,22 @@
 import { CleanupError, type ResourceRef, messageOf } from '../errors.js'
 
-/** One undo step: gets a signal that aborts when its timeout runs out. */
-export type UndoFn = (signal: AbortSignal) => Promise<void> | void
+/**
+ * One undo step: gets a signal that aborts when its timeout runs out, and the unwind, whose
+ * {@link UnwindContext.wait} marks the part of the step a hurried teardown may skip.
+ */
+export type UndoFn = (signal: AbortSignal, unwind: UnwindContext) => Promise<void> | void
+
+/** What an undo step knows of the unwind it runs in. */
+export interface UnwindContext {
+  /** Aborts once the stack is told to {@link CleanupStack.hurry}. */
+  readonly hurried: AbortSignal
+  /**
+   * Runs a wait that confirms an undo took effect (endpoints settling, a pod gone, a routing
+   * probe): skipped when the stack hurries, cut short (resolving, not failing) when it starts to
+   * hurry meanwhile. Never wrap an undo itself in it: hurrying skips waits, never a restore.
+   */
+  wait(fn: (signal: AbortSignal) => Promise<unknown>): Promise<void>
+}
 
 /** Options for {@link CleanupStack.defer}. */
 export interface DeferOptions {
@@ -19,6 +34,8 @@ export interface CleanupStackOptions {
   readonly onStep?: (name: string) => void
   /** Called when a step fails or times out; the error is also collected. */
   readonly onError?: (name: string, error: unknown) => void
+  /** Aborting it makes the stack {@link CleanupStack.hurry}. */
+  readonly hurry?: AbortSignal
 }
 
 interface Step {
@@ -31,7 +48,8 @@ interface Step {
 /**
  * Undo registered at the moment of doing: `await create(); stack.defer('delete x', undo)`.
  * {@link unwind} runs the steps last-in first-out, each bounded by its timeout; a failing step does
- * not stop the rest. Failures are collected into one {@link CleanupError}.
+ * not stop the rest. Failures are collected into one {@link CleanupError}. A stack told to
+ * {@link hurry} still runs every step, but skips the waits the steps mark as such.
  */
 export class CleanupStack {
   readonly #steps: Step[] = []
@@ -39,11 +57,27 @@ export class CleanupStack {
   readonly #onStep: ((name: string) => void) | undefined
   readonly #onError: ((name: string, error: unknown) => void) | undefined
   #unwinding: Promise<void> | undefined
+  readonly #hurry = new AbortController()
 
   constructor(options: CleanupStackOptions = {}) {
     this.#stepTimeoutMs = options.stepTimeoutMs ?? 10_000
     this.#onStep = options.onStep
     this.#onError = options.onError
+    if (options.hurry?.aborted) this.hurry()
+    else options.hurry?.addEventListener('abort', () => this.hurry(), { once: true })
+  }
+
+  /** True once told to hurry. */
+  get hurried(): boolean {
+    return this.#hurry.signal.aborted
+  }
+
+  /**
+   * From now on (also in an unwind already running) steps skip their waits: the teardown gets
+   * through every undo as fast as the undos themselves allow. Nothing is skipped but waiting.
+   */
+  hurry(): void {
+    this.#hurry.abort(new Error('cleanup hurried'))
   }
 
   /** Number of steps still to run. */
@@ -77,7 +111,7 @@ export class CleanupStack {
     for (let step = this.#steps.pop(); step !== undefined; step = this.#steps.pop()) {
       this.#onStep?.(step.name)
       try {
-        await runBounded(step)
+        await runBounded(step, this.#hurry.signal)
       } catch (error) {
         errors.push(error)
         failed.push(step.name)
@@ -95,7 +129,7 @@ export class CleanupStack {
 // A step that hangs must not hold up the rest of the teardown, so each one races its own timer.
 // The timer stays ref'd: a step stuck on a promise that holds no handle would otherwise let the
 // process exit mid-teardown (Node's "unsettled top-level await"), skipping every later step.
-async function runBounded(step: Step): Promise<void> {
+async function runBounded(step: Step, hurried: AbortSignal): Promise<void> {
   const controller = new AbortController()
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
@@ -106,8 +140,27 @@ async function runBounded(step: Step): Promise<void> {
     }, step.timeoutMs)
   })
   try {
-    await Promise.race([Promise.resolve().then(() => step.fn(controller.signal)), timeout])
+    const unwind = unwindContext(controller.signal, hurried)
+    await Promise.race([Promise.resolve().then(() => step.fn(controller.signal, unwind)), timeout])
   } finally {
     clearTimeout(timer)
+  }
+}
+
+function unwindContext(signal: AbortSignal, hurried: AbortSignal): UnwindContext {
+  // Hurrying, and not the step's own timeout, stopped the wait.
+  const cutByHurry = (): boolean => hurried.aborted && !signal.aborted
+  return {
+    hurried,
+    async wait(fn) {
+      if (cutByHurry()) return
+      try {
+        await fn(AbortSignal.any([signal, hurried]))
+      } catch (error) {
+        // Cut short by hurrying: that is what was asked for, not a failure of the step.
+        if (cutByHurry()) return
+        throw error
+      }
+    },
   }
 }

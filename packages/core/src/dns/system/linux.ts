@@ -124,7 +124,7 @@ function resolvConfPlan(
             original: current.toString('base64'),
             written: Buffer.from(written).toString('base64'),
           },
-          apply: () => host.writeFileInPlace(RESOLV_CONF, written),
+          apply: () => host.replaceFile(RESOLV_CONF, written),
         },
       ]
     },

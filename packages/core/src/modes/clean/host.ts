@@ -13,11 +13,14 @@ import { sessionSelector } from '../../kube/labels.js'
 import { deleteIgnoringMissing } from '../../kube/lease.js'
 import { deletePodAndWait } from '../../kube/shadow.js'
 import { type Logger, noopLogger } from '../../logger.js'
-import { defaultStateDir } from '../../host/state-dir.js'
+import { hostStateDir } from '../../host/state-dir.js'
 
 /** Options of {@link cleanLocal}. */
 export interface CleanLocalOptions {
-  /** ktx's state directory. Default `~/.ktx`. */
+  /**
+   * ktx's state directory, whose `journal/` is replayed. Default: where sessions on this host write
+   * it, `/var/lib/ktx` (macOS `/var/db/ktx`) as root, `~/.ktx` otherwise.
+   */
   readonly stateDir?: string
   /** How to reach the cluster; the namespace and context recorded in each journal are used. */
   readonly kube?: KubeOptions | Kube
@@ -47,7 +50,7 @@ export interface CleanLocalReport {
 export async function cleanLocal(options: CleanLocalOptions = {}): Promise<CleanLocalReport> {
   const host = options.host ?? realHost()
   const log = (options.logger ?? noopLogger).child({ component: 'clean' })
-  const local = await replayJournals(host, options.stateDir ?? defaultStateDir(), {
+  const local = await replayJournals(host, options.stateDir ?? hostStateDir(host), {
     ...(options.dryRun ? { dryRun: true } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   })

@@ -30,7 +30,10 @@ export interface ConnectOptions extends BaseOptions {
   readonly tun?: TunOptions
   /** TUN mode: how names resolve. */
   readonly dns?: DnsOptions
-  /** ktx's state directory (the host journal, `bin/`). Default `~/.ktx`. */
+  /**
+   * ktx's state directory (the host journal, `bin/`). Default: `/var/lib/ktx` (macOS `/var/db/ktx`)
+   * as root, `~/.ktx` otherwise (see host/state-dir.ts).
+   */
   readonly stateDir?: string
   /** This machine (injected by tests). Default: the real one. */
   readonly host?: Host

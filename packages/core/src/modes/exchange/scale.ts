@@ -69,13 +69,15 @@ async function joinWorkloadPods(
   await patchPodLabels(kube, pod, labels, { signal: ctx.signal })
   ctx.stack.defer(
     'take the shadow pod out of the Service',
-    async (signal) => {
+    async (signal, unwind) => {
       await patchPodLabels(kube, pod, labels, { remove: true, signal })
-      await waitTrafficAway(
-        ctx,
-        kube,
-        { ...options, awaited: `exclude the shadow pod (${shadowIP})` },
-        signal,
+      await unwind.wait((waitSignal) =>
+        waitTrafficAway(
+          ctx,
+          kube,
+          { ...options, awaited: `exclude the shadow pod (${shadowIP})` },
+          waitSignal,
+        ),
       )
     },
     { timeoutMs: 2 * timeouts.endpointsMs + timeouts.cleanupStepMs },
@@ -110,7 +112,7 @@ async function scaleWorkloadAway(
   const saved = scaled.saved ?? workload.replicas
   ctx.stack.defer(
     `scale ${what} back`,
-    async (signal) => {
+    async (signal, unwind) => {
       const restored = await restoreWorkload(
         kube,
         workload.ref,
@@ -118,15 +120,18 @@ async function scaleWorkloadAway(
         signal,
       )
       for (const message of describeRestore(what, restored)) ctx.emit({ type: 'warning', message })
-      if (restored.replicas === undefined) return
-      await waitWorkloadReady(kube, workload.ref, {
-        replicas: restored.replicas,
-        timeoutMs: timeouts.recoverWaitMs,
-        signal,
-      }).catch((error: unknown) => {
-        if (signal.aborted) throw error
-        ctx.emit({ type: 'warning', message: `${what} scaled back, but ${messageOf(error)}` })
-      })
+      const replicas = restored.replicas
+      if (replicas === undefined) return
+      await unwind.wait((waitSignal) =>
+        waitWorkloadReady(kube, workload.ref, {
+          replicas,
+          timeoutMs: timeouts.recoverWaitMs,
+          signal: waitSignal,
+        }).catch((error: unknown) => {
+          if (waitSignal.aborted) throw error
+          ctx.emit({ type: 'warning', message: `${what} scaled back, but ${messageOf(error)}` })
+        }),
+      )
     },
     { timeoutMs: timeouts.recoverWaitMs + timeouts.cleanupStepMs },
   )

@@ -33,13 +33,15 @@ export async function switchServiceToShadow(
       }
       ctx.stack.defer(
         'restore the Service selector',
-        async (signal) => {
+        async (signal, unwind) => {
           await restoreService(kube, service, { sessions: [ctx.id], release: false }, signal)
-          await waitTrafficAway(
-            ctx,
-            kube,
-            { ...options, awaited: 'its own pods', done: `Service ${service} restored, but ` },
-            signal,
+          await unwind.wait((waitSignal) =>
+            waitTrafficAway(
+              ctx,
+              kube,
+              { ...options, awaited: 'its own pods', done: `Service ${service} restored, but ` },
+              waitSignal,
+            ),
           )
         },
         { timeoutMs: 2 * options.timeouts.endpointsMs + options.timeouts.cleanupStepMs },

@@ -72,6 +72,10 @@ export function buildSessionHandle<K extends Session['kind'], T extends object>(
     },
     ended,
     close: () => teardown({ reason: 'closed' }),
+    hurry: () => {
+      stack.hurry()
+      return teardown({ reason: 'closed' })
+    },
     destroy(reason?: unknown) {
       internal.abort(reason)
       parts.lease.stopRenewing()

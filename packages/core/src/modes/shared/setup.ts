@@ -15,7 +15,8 @@ import type { ResolvedBaseOptions } from '../../options.js'
  * What {@link createSetupContext} needs of a verb's resolved options. The caller's signal: aborting
  * it during setup unwinds and rejects with its reason.
  */
-export type SetupInput = Pick<ResolvedBaseOptions, 'logger' | 'onEvent' | 'signal' | 'timeouts'>
+export type SetupInput = Pick<ResolvedBaseOptions, 'logger' | 'onEvent' | 'signal' | 'timeouts'> &
+  Partial<Pick<ResolvedBaseOptions, 'hurry'>>
 
 /** The state of one session while it is being built. */
 export interface SetupContext {
@@ -61,6 +62,7 @@ export function createSetupContext(input: SetupInput): SetupContext {
     onError: (name, error) => {
       emit({ type: 'cleanup.failed', name, error })
     },
+    ...(input.hurry ? { hurry: input.hurry } : {}),
   })
   const signal = AbortSignal.any([internal.signal, ...(input.signal ? [input.signal] : [])])
 

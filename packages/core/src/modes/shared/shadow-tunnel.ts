@@ -10,7 +10,7 @@ import { type Kube, createKube, isKube } from '../../kube/client.js'
 import type { KubeOptions } from '../../kube/kubeconfig.js'
 import { type SessionLease, createSessionLease } from '../../kube/lease.js'
 import { openPortForward } from '../../kube/port-forward.js'
-import { createShadowPod, deletePodAndWait, waitPodReady } from '../../kube/shadow.js'
+import { createShadowPod, deletePod, waitPodGone, waitPodReady } from '../../kube/shadow.js'
 import type { ShadowSpec } from '../../kube/shadow-spec.js'
 import type { PortForwardStream } from '../../kube/port-forward-stream.js'
 import type { Timeouts } from '../../options.js'
@@ -97,9 +97,14 @@ export async function openShadowTunnel(
       ),
     pod,
   )
-  ctx.stack.defer('delete shadow pod', (signal) => deletePodAndWait(kube, pod, signal), {
-    leftover: { kind: 'Pod', name: pod, namespace },
-  })
+  ctx.stack.defer(
+    'delete shadow pod',
+    async (signal, unwind) => {
+      await deletePod(kube, pod, signal)
+      await unwind.wait((waitSignal) => waitPodGone(kube, pod, waitSignal))
+    },
+    { leftover: { kind: 'Pod', name: pod, namespace } },
+  )
 
   const ready = await ctx.step('shadow.ready', () =>
     waitPodReady(kube, {

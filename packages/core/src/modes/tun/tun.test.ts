@@ -11,8 +11,10 @@ import { checkPlan } from './routes.js'
 const LINK_MISSING = { exitCode: 1, stderr: 'Device "ktx0" does not exist.' }
 
 function host(): RecordingHost {
-  return new RecordingHost('linux')
-    .on('tun2socks -version', { stdout: 'tun2socks-2.6.0' })
+  const h = new RecordingHost('linux')
+  h.onPath.set('tun2socks', '/usr/bin/tun2socks')
+  return h
+    .on('/usr/bin/tun2socks -version', { stdout: 'tun2socks-2.6.0' })
     .on('ip -j link show dev ktx0', LINK_MISSING)
 }
 
@@ -21,8 +23,8 @@ describe('preflightTun', () => {
     const h = host()
     const preflight = await preflightTun({ host: h, stateDir: '/s', tun: resolveTunOptions() })
     expect(preflight.device).toBe('ktx0')
-    expect(preflight.binary).toEqual({ path: 'tun2socks', version: '2.6.0' })
-    expect(h.commands).toEqual(['tun2socks -version', 'ip -j link show dev ktx0'])
+    expect(preflight.binary).toEqual({ path: '/usr/bin/tun2socks', version: '2.6.0' })
+    expect(h.commands).toEqual(['/usr/bin/tun2socks -version', 'ip -j link show dev ktx0'])
   })
 
   it('refuses without root first, saying how to get root or use socks mode', async () => {

@@ -3,6 +3,10 @@
  * order: the explicit path (`--tun2socks` / `KTX_TUN2SOCKS`, mapped by the CLI), then `tun2socks`
  * on PATH, then `<stateDir>/bin/tun2socks` (`~/.ktx/bin`). An explicit path that does not work is
  * an error at once: the user asked for that one.
+ *
+ * TUN mode runs as root, so a binary it finds by itself must be one only root (or, not as root,
+ * this user) can change: it and its directories owned by root and not writable by group or others.
+ * One that is not is refused, never run. An explicit path is the user's own choice and not checked.
  */
 import { join } from 'node:path'
 
@@ -48,13 +52,13 @@ export function installSuggestions(stateDir: string): string[] {
  *   `KTX_TUN2SOCKS_VERSION` (a binary that is not tun2socks v2 ≥ 2.5.0).
  */
 export async function findTun2socks(host: Host, options: FindTun2socksOptions): Promise<Tun2socksBinary> {
-  const exe = host.platform === 'win32' ? 'tun2socks.exe' : 'tun2socks'
-  const candidates =
-    options.explicit !== undefined && options.explicit !== ''
-      ? [options.explicit]
-      : [exe, join(options.stateDir, 'bin', exe)]
+  const explicit = options.explicit !== undefined && options.explicit !== ''
   const tried: string[] = []
+  const candidates = explicit
+    ? [options.explicit ?? '']
+    : await foundCandidates(host, options.stateDir, tried)
   for (const path of candidates) {
+    if (!explicit) await refuseUntrusted(host, path, options.stateDir)
     let output: string
     try {
       const result = await host.run(path, ['-version'], {
@@ -86,6 +90,41 @@ export async function findTun2socks(host: Host, options: FindTun2socksOptions): 
     'KTX_TUN2SOCKS_NOT_FOUND',
     `tun2socks (xjasonlyu/tun2socks v${TUN2SOCKS_VERSION}) is needed for TUN mode and was not found; looked at: ${tried.join(', ')}`,
     { suggestions: installSuggestions(options.stateDir), data: { tried } },
+  )
+}
+
+// The binaries that exist, in search order; the places without one go to `tried`.
+async function foundCandidates(host: Host, stateDir: string, tried: string[]): Promise<string[]> {
+  const exe = host.platform === 'win32' ? 'tun2socks.exe' : 'tun2socks'
+  const found: string[] = []
+  const onPath = await host.which(exe)
+  if (onPath === undefined) tried.push(`${exe} on PATH (not found)`)
+  else found.push(onPath)
+  const inState = join(stateDir, 'bin', exe)
+  try {
+    await host.trustProblem(inState)
+    found.push(inState)
+  } catch {
+    tried.push(`${inState} (not found)`)
+  }
+  return found
+}
+
+/** @throws HostError `KTX_TUN2SOCKS_UNTRUSTED` when someone other than root (or you) could change it. */
+async function refuseUntrusted(host: Host, path: string, stateDir: string): Promise<void> {
+  const problem = await host.trustProblem(path)
+  if (problem === undefined) return
+  throw new HostError(
+    'KTX_TUN2SOCKS_UNTRUSTED',
+    `Refusing to run ${path}: ${problem}, so another user could replace what ktx runs${host.isElevated() ? ' as root' : ''}`,
+    {
+      suggestions: [
+        `Make it root's: sudo chown root:root ${path} && sudo chmod 755 ${path} (and the same for a directory named above).`,
+        `Or install it where only root writes, e.g. GOBIN=${join(stateDir, 'bin')} go install github.com/xjasonlyu/tun2socks/v2@v${TUN2SOCKS_VERSION} as root.`,
+        'Or, if you trust that binary, pass it explicitly: --tun2socks <path> or KTX_TUN2SOCKS=<path>.',
+      ],
+      data: { path, problem },
+    },
   )
 }
 

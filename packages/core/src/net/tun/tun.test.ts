@@ -21,28 +21,53 @@ describe('findTun2socks', () => {
 
   it('looks on PATH, then in ~/.ktx/bin', async () => {
     const host = new RecordingHost()
-      .on('tun2socks', { exitCode: 127 })
+    host.onPath.set('tun2socks', '/usr/local/bin/tun2socks')
+    host
+      .on('/usr/local/bin/tun2socks', { exitCode: 126, stderr: 'cannot execute' })
       .on('/home/u/.ktx/bin/tun2socks -version', { stdout: 'tun2socks-2.6.0' })
     const found = await findTun2socks(host, { stateDir: '/home/u/.ktx' })
     expect(found.path).toBe('/home/u/.ktx/bin/tun2socks')
-    expect(host.commands).toEqual(['tun2socks -version', '/home/u/.ktx/bin/tun2socks -version'])
+    expect(host.commands).toEqual([
+      '/usr/local/bin/tun2socks -version',
+      '/home/u/.ktx/bin/tun2socks -version',
+    ])
   })
 
   it('says where it looked and exactly how to get it when it is missing', async () => {
-    const host = new RecordingHost()
-      .on('tun2socks', { notFound: true })
-      .on('/home/u/.ktx/bin/tun2socks', { notFound: true })
+    const host = new RecordingHost().on('/home/u/.ktx/bin/tun2socks', { notFound: true })
     const error = await findTun2socks(host, { stateDir: '/home/u/.ktx' }).catch((e: unknown) => e)
     expect(error).toMatchObject({
       code: 'KTX_TUN2SOCKS_NOT_FOUND',
       category: 'host',
       message:
-        'tun2socks (xjasonlyu/tun2socks v2.6.0) is needed for TUN mode and was not found; looked at: tun2socks (not found), /home/u/.ktx/bin/tun2socks (not found)',
+        'tun2socks (xjasonlyu/tun2socks v2.6.0) is needed for TUN mode and was not found; looked at: tun2socks on PATH (not found), /home/u/.ktx/bin/tun2socks (not found)',
       suggestions: installSuggestions('/home/u/.ktx'),
     })
     expect(installSuggestions('/home/u/.ktx')[0]).toBe(
       'Install the pinned build: GOBIN=/home/u/.ktx/bin go install github.com/xjasonlyu/tun2socks/v2@v2.6.0',
     )
+  })
+
+  it('refuses, without running it, a binary it found that another user could replace', async () => {
+    const host = new RecordingHost()
+    host.onPath.set('tun2socks', '/home/u/bin/tun2socks')
+    host.untrusted.set('/home/u/bin/tun2socks', '/home/u/bin is owned by uid 1000, not by root')
+    host.on('/home/u/bin/tun2socks -version', { stdout: 'tun2socks-2.6.0' })
+    const error = await findTun2socks(host, { stateDir: '/var/lib/ktx' }).catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      code: 'KTX_TUN2SOCKS_UNTRUSTED',
+      category: 'host',
+      message:
+        'Refusing to run /home/u/bin/tun2socks: /home/u/bin is owned by uid 1000, not by root, so another user could replace what ktx runs as root',
+    })
+    expect((error as { suggestions: string[] }).suggestions.join('\n')).toContain('--tun2socks <path>')
+    expect(host.commands).toEqual([])
+  })
+
+  it('runs an explicit path as given, trusted or not', async () => {
+    const host = new RecordingHost().on('/home/u/t2s -version', { stdout: 'tun2socks-2.6.0' })
+    host.untrusted.set('/home/u/t2s', 'owned by uid 1000')
+    expect((await findTun2socks(host, { explicit: '/home/u/t2s', stateDir: '/s' })).path).toBe('/home/u/t2s')
   })
 
   it('does not fall back when the explicit path fails', async () => {
