@@ -66,6 +66,9 @@ export type KtxErrorCode =
   | 'KTX_MESH_MARK_TAKEN'
   | 'KTX_ROUTER_REFUSED'
   | 'KTX_ROUTER_CONTROL_LOST'
+  | 'KTX_IMAGE_BUNDLE_INVALID'
+  | 'KTX_IMAGE_PUSH_TOOL_MISSING'
+  | 'KTX_CONFIG_INVALID'
 
 /** Fields every ktx error accepts. */
 export interface KtxErrorOptions {

@@ -32,6 +32,17 @@ export {
 } from './modes/preview/options.js'
 export { type PortMapping, parseExpose } from './modes/shared/expose.js'
 export { type RecoverOptions, recover } from './modes/recover.js'
+export {
+  type BuildImageOptions,
+  type BuiltImage,
+  type PushImageOptions,
+  type PushedImage,
+  buildShadowImage,
+  imageRefFor,
+  pushShadowImage,
+} from './modes/image.js'
+export { PUSH_TOOLS, type PushTool, type ToolProbe } from './image/push-tools.js'
+export { type ImageRuntime, shadowImageRuntime } from './image/runtime.js'
 export type { RecoverReport } from './modes/shared/recover-service.js'
 export { type CleanClusterOptions, type CleanClusterReport, cleanCluster } from './modes/clean/cluster.js'
 export {
