@@ -1,11 +1,15 @@
 import { join } from 'node:path'
 
-import { Command, Errors } from '@oclif/core'
+import { Command, Errors, type Interfaces } from '@oclif/core'
 import { type Logger, type Session, type SessionEvent, defaultStateDir, isKtxError } from '@ktx/core'
 
 import { type LogFile, openLogFile, stderrLogger, teeLogger } from './logger.js'
+import { fillFromUserConfig, loadUserConfig } from './user-config.js'
 import { EXIT_INTERRUPTED, Interrupted, renderError } from './render/error.js'
 import { renderEvent } from './render/events.js'
+
+// oclif's FlagOutput / ArgOutput, which it does not export.
+type Parsed = Record<string, unknown>
 
 /** What a command hands to core: logger, progress renderer and an abort signal tied to Ctrl+C. */
 export interface Runtime {
@@ -24,6 +28,16 @@ export abstract class KtxCommand extends Command {
   #signals = 0
   readonly #abort = new AbortController()
   #logFile: LogFile | undefined
+
+  /** oclif's parse, then unset settings (`--image`, `--namespace`, …) from the settings file. */
+  protected override async parse<F extends Parsed, B extends Parsed, A extends Parsed>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv)
+    const commandFlags = options?.flags ?? {}
+    return { ...parsed, flags: fillFromUserConfig(parsed.flags, commandFlags, await loadUserConfig()) }
+  }
 
   protected runtime(debug: boolean): Runtime {
     const onSignal = (signal: NodeJS.Signals): void => {

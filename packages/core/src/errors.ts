@@ -111,7 +111,7 @@ export class UsageError extends KtxError {
 /** The kubeconfig, context or namespace cannot be used as given. Exit 3. */
 export class ConfigError extends KtxError {
   constructor(
-    code: Extract<KtxErrorCode, `KTX_KUBE${string}`>,
+    code: Extract<KtxErrorCode, `KTX_KUBE${string}`> | 'KTX_CONFIG_INVALID',
     message: string,
     options: KtxErrorOptions = {},
   ) {

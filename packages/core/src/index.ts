@@ -41,6 +41,20 @@ export {
   imageRefFor,
   pushShadowImage,
 } from './modes/image.js'
+export {
+  type ResolvedSetting,
+  SETTINGS,
+  SETTING_KEYS,
+  type SettingKey,
+  type SettingSource,
+  type UserConfig,
+  checkSetting,
+  isSettingKey,
+  readUserConfig,
+  resolveSetting,
+  updateUserConfig,
+  userConfigPath,
+} from './host/user-config.js'
 export { PUSH_TOOLS, type PushTool, type ToolProbe } from './image/push-tools.js'
 export { type ImageRuntime, shadowImageRuntime } from './image/runtime.js'
 export type { RecoverReport } from './modes/shared/recover-service.js'
