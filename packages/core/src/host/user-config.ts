@@ -150,9 +150,11 @@ export async function updateUserConfig(
   value: string | undefined,
 ): Promise<UserConfig> {
   const current = await readUserConfig(path)
-  const next: UserConfig = Object.fromEntries(
-    Object.entries({ ...current, [key]: value }).filter(([, v]) => v !== undefined),
-  )
+  const next: UserConfig = {}
+  for (const name of SETTING_KEYS) {
+    const kept = name === key ? value : current[name]
+    if (kept !== undefined) next[name] = kept
+  }
   await mkdir(dirname(path), { recursive: true })
   const temporary = `${path}.${process.pid}.tmp`
   await writeFile(temporary, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 })
