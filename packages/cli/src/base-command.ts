@@ -1,10 +1,19 @@
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { Command, Errors, type Interfaces } from '@oclif/core'
-import { type Logger, type Session, type SessionEvent, defaultStateDir, isKtxError } from '@ktx/core'
+import {
+  type LocalSessionFile,
+  type Logger,
+  type Session,
+  type SessionEvent,
+  isKtxError,
+  messageOf,
+  trackLocalSession,
+} from '@ktx/core'
 
 import { type LogFile, openLogFile, stderrLogger, teeLogger } from './logger.js'
-import { fillFromUserConfig, loadUserConfig } from './user-config.js'
+import { fillFromUserConfig, loadUserConfig, stateDir } from './user-config.js'
 import { EXIT_INTERRUPTED, Interrupted, renderError } from './render/error.js'
 import { renderEvent } from './render/events.js'
 
@@ -28,6 +37,7 @@ export abstract class KtxCommand extends Command {
   #signals = 0
   readonly #abort = new AbortController()
   #logFile: LogFile | undefined
+  #register: LocalSessionFile | undefined
 
   /** oclif's parse, then unset settings (`--image`, `--namespace`, …) from the settings file. */
   protected override async parse<F extends Parsed, B extends Parsed, A extends Parsed>(
@@ -45,6 +55,7 @@ export abstract class KtxCommand extends Command {
       if (this.#signals === 1) {
         if (this.#session) {
           process.stderr.write('Disconnecting … (press Ctrl+C again to force)\n')
+          this.#register?.setState('closing').catch(() => undefined)
           this.#session.close().catch(() => undefined)
         } else {
           this.#abort.abort(new Interrupted(signal))
@@ -52,12 +63,13 @@ export abstract class KtxCommand extends Command {
         return
       }
       this.#session?.destroy(new Interrupted(signal))
+      if (this.#register) rmSync(this.#register.path, { force: true })
       process.exit(EXIT_INTERRUPTED)
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
     // Every run keeps a debug-level log under ~/.ktx/logs (third-party output goes only there).
-    this.#logFile ??= openLogFile(join(defaultStateDir(), 'logs'))
+    this.#logFile ??= openLogFile(join(stateDir(), 'logs'))
     return {
       logger: this.#logFile ? teeLogger(stderrLogger(debug), this.#logFile.logger) : stderrLogger(debug),
       onEvent: (event) => {
@@ -71,7 +83,14 @@ export abstract class KtxCommand extends Command {
   /** Waits until the session ends; a lost tunnel or an incomplete cleanup becomes the command's error. */
   protected async hold(session: Session): Promise<void> {
     this.#session = session
+    // `ktx status` lists it while it runs; the record goes when the session ends.
+    try {
+      this.#register = await trackLocalSession(session, { stateDir: stateDir() })
+    } catch (error) {
+      this.#logFile?.logger.warn('Could not register the session for ktx status', { error: messageOf(error) })
+    }
     const end = await session.ended
+    await this.#register?.close().catch(() => undefined)
     if (end.reason === 'failed' || end.error !== undefined) throw end.error
     process.stderr.write('Disconnected; everything ktx created was removed.\n')
   }

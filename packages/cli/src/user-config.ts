@@ -4,7 +4,7 @@
  * applied flags and their `KTX_*` variables, so what is still unset falls to the file, then to
  * core's default: flag > env > file > default.
  */
-import { SETTING_KEYS, type UserConfig, readUserConfig, userConfigPath } from '@ktx/core'
+import { SETTING_KEYS, type UserConfig, defaultStateDir, readUserConfig, userConfigPath } from '@ktx/core'
 
 /** This process's settings file path. */
 export function configPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -31,4 +31,10 @@ export function fillFromUserConfig<T extends object>(
       filled[key] = config[key]
   }
   return filled as T
+}
+
+/** ktx's state directory for this process: `KTX_STATE_DIR`, else `~/.ktx` (logs, the session register). */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = env.KTX_STATE_DIR
+  return dir !== undefined && dir !== '' ? dir : defaultStateDir()
 }

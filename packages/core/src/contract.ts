@@ -63,6 +63,8 @@ export const MANAGED_BY = 'ktx'
 export const ANNOTATIONS = {
   /** `user@host` of the session that made the object. */
   owner: 'ktx.dev/owner',
+  /** On a session's Lease: the verb that runs it (`connect`, `exchange`, `mesh`, `preview`), for `ktx status`. */
+  verb: 'ktx.dev/verb',
   /**
    * On a user's Service (and, in scale mode, its workload) while a session redirects it: JSON
    * naming the session, its owner and Lease. Taken with a resourceVersion-guarded write.

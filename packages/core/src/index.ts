@@ -33,6 +33,19 @@ export {
 export { type PortMapping, parseExpose } from './modes/shared/expose.js'
 export { type RecoverOptions, recover } from './modes/recover.js'
 export {
+  type ClusterSessionStatus,
+  type ClusterStatusOptions,
+  type ClusterStatusReport,
+  type HeldService,
+  type LocalSessionStatus,
+  type LocalStatusReport,
+  type SessionFacts,
+  clusterStatus,
+  localStatus,
+  trackLocalSession,
+} from './modes/status.js'
+export type { LocalSessionFile, LocalSessionRecord } from './host/local-sessions.js'
+export {
   type BuildImageOptions,
   type BuiltImage,
   type PushImageOptions,
