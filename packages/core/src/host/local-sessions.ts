@@ -58,15 +58,19 @@ export async function writeLocalSession(
     await rename(temporary, path)
   }
   await write(full)
+  // One change at a time, so a state rewrite in flight cannot bring the file back after close.
+  let last: Promise<void> = Promise.resolve()
   let closed = false
+  const queue = (change: () => Promise<void>): Promise<void> => {
+    last = last.then(change, change)
+    return last
+  }
   return {
     path,
-    setState: async (state) => {
-      if (!closed) await write({ ...full, state })
-    },
-    close: async () => {
+    setState: (state) => queue(() => (closed ? Promise.resolve() : write({ ...full, state }))),
+    close: () => {
       closed = true
-      await rm(path, { force: true })
+      return queue(() => rm(path, { force: true }))
     },
   }
 }

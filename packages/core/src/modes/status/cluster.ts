@@ -125,7 +125,7 @@ export function heldServices(
   for (const pod of pods) {
     const group = pod.metadata?.labels?.[MESH_GROUP_LABEL]
     if (pod.metadata?.labels?.[LABELS.role] !== 'router' || group === undefined) continue
-    for (const ref of pod.metadata?.ownerReferences ?? []) {
+    for (const ref of pod.metadata.ownerReferences ?? []) {
       const session = ref.kind === 'Lease' ? leaseToSession.get(ref.name) : undefined
       if (session !== undefined) add(session, { how: 'meshed', service: group })
     }
