@@ -14,6 +14,7 @@ const RANK = {
   util: 1,
   exec: 2,
   host: 3,
+  image: 3,
   net: 4,
   dns: 5,
   tunnel: 5,

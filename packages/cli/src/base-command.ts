@@ -1,11 +1,23 @@
 import { join } from 'node:path'
 
-import { Command, Errors } from '@oclif/core'
-import { type Logger, type Session, type SessionEvent, defaultStateDir, isKtxError } from '@ktx/core'
+import { Command, Errors, type Interfaces } from '@oclif/core'
+import {
+  type LocalSessionFile,
+  type Logger,
+  type Session,
+  type SessionEvent,
+  isKtxError,
+  messageOf,
+  trackLocalSession,
+} from '@ktx/core'
 
 import { type LogFile, openLogFile, stderrLogger, teeLogger } from './logger.js'
 import { Interrupted, renderError } from './render/error.js'
 import { renderEvent } from './render/events.js'
+import { fillFromUserConfig, loadUserConfig, stateDir } from './user-config.js'
+
+// oclif's FlagOutput / ArgOutput, which it does not export.
+type Parsed = Record<string, unknown>
 
 /**
  * What a command hands to core: logger, progress renderer, an abort signal tied to the first
@@ -41,6 +53,17 @@ export abstract class KtxCommand extends Command {
   #hurried: NodeJS.Signals | undefined
   #logFile: LogFile | undefined
   #listening = false
+  #register: LocalSessionFile | undefined
+
+  /** oclif's parse, then unset settings (`--image`, `--namespace`, …) from the settings file. */
+  protected override async parse<F extends Parsed, B extends Parsed, A extends Parsed>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv)
+    const commandFlags = options?.flags ?? {}
+    return { ...parsed, flags: fillFromUserConfig(parsed.flags, commandFlags, await loadUserConfig()) }
+  }
 
   protected runtime(debug: boolean): Runtime {
     if (!this.#listening) {
@@ -49,7 +72,7 @@ export abstract class KtxCommand extends Command {
       for (const name of STOP_SIGNALS) process.on(name, (signal) => this.#onSignal(signal))
     }
     // Every run keeps a debug-level log under ~/.ktx/logs (third-party output goes only there).
-    this.#logFile ??= openLogFile(join(defaultStateDir(), 'logs'))
+    this.#logFile ??= openLogFile(join(stateDir(), 'logs'))
     return {
       logger: this.#logFile ? teeLogger(stderrLogger(debug), this.#logFile.logger) : stderrLogger(debug),
       onEvent: (event) => {
@@ -65,8 +88,12 @@ export abstract class KtxCommand extends Command {
     this.#signals += 1
     if (this.#signals === 1) {
       say(`${signal}: disconnecting … (press Ctrl+C again to skip the waits; everything is still put back)`)
-      if (this.#session) this.#session.close().catch(() => undefined)
-      else this.#abort.abort(new Interrupted(signal))
+      if (this.#session) {
+        this.#register?.setState('closing').catch(() => undefined)
+        this.#session.close().catch(() => undefined)
+      } else {
+        this.#abort.abort(new Interrupted(signal))
+      }
       return
     }
     if (this.#signals === 2) {
@@ -82,7 +109,14 @@ export abstract class KtxCommand extends Command {
   /** Waits until the session ends; a lost tunnel or an incomplete cleanup becomes the command's error. */
   protected async hold(session: Session): Promise<void> {
     this.#session = session
+    // `ktx status` lists it while it runs; the record goes when the session ends.
+    try {
+      this.#register = await trackLocalSession(session, { stateDir: stateDir() })
+    } catch (error) {
+      this.#logFile?.logger.warn('Could not register the session for ktx status', { error: messageOf(error) })
+    }
     const end = await session.ended
+    await this.#register?.close().catch(() => undefined)
     if (end.reason === 'failed' || end.error !== undefined) throw end.error
     say('Disconnected; everything ktx created was removed.')
     // A hurried close did every undo but did not see them settle: not a clean exit.

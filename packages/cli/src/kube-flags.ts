@@ -8,6 +8,7 @@ export const kubeFlags = {
   kubeconfig: Flags.string({ char: 'c', description: 'Path of the kubeconfig file.', env: 'KTX_KUBECONFIG' }),
   context: Flags.string({
     description: "Kubeconfig context to use (default: the kubeconfig's current one).",
+    env: 'KTX_CONTEXT',
   }),
   namespace: Flags.string({
     char: 'n',
@@ -18,7 +19,11 @@ export const kubeFlags = {
 
 /** The flags of verbs that run a shadow pod (connect, exchange). */
 export const shadowPodFlags = {
-  image: Flags.string({ char: 'i', description: 'Image of the shadow pod agent.', env: 'KTX_IMAGE' }),
+  image: Flags.string({
+    char: 'i',
+    description: 'Image of the shadow pod agent (default: `ktx config get image`).',
+    env: 'KTX_IMAGE',
+  }),
   podCreationTimeout: Flags.integer({
     description: 'Seconds to wait for the shadow pod to become Ready.',
     aliases: ['pod-creation-timeout'],

@@ -26,6 +26,12 @@ export type AgentMode = 'shadow' | 'router'
 /** Every {@link AgentMode}; the first is the default. */
 export const AGENT_MODES: readonly AgentMode[] = ['shadow', 'router']
 
+/**
+ * The agent image ktx uses unless told otherwise (`--image`, `KTX_IMAGE`, `ktx config set image`);
+ * `ktx image build`/`push` make it, `packages/shadow-image/Dockerfile` is its published form.
+ */
+export const DEFAULT_SHADOW_IMAGE = 'ghcr.io/ktx-dev/ktx-shadow:0.1.0'
+
 /** Default SSH port inside the pod (loopback only: reachable through a port-forward, not from pods). */
 export const AGENT_SSH_PORT = 2222
 /** Default health port inside the pod (the readinessProbe target). */
@@ -57,6 +63,8 @@ export const MANAGED_BY = 'ktx'
 export const ANNOTATIONS = {
   /** `user@host` of the session that made the object. */
   owner: 'ktx.dev/owner',
+  /** On a session's Lease: the verb that runs it (`connect`, `exchange`, `mesh`, `preview`), for `ktx status`. */
+  verb: 'ktx.dev/verb',
   /**
    * On a user's Service (and, in scale mode, its workload) while a session redirects it: JSON
    * naming the session, its owner and Lease. Taken with a resourceVersion-guarded write.

@@ -69,6 +69,9 @@ export type KtxErrorCode =
   | 'KTX_MESH_MARK_TAKEN'
   | 'KTX_ROUTER_REFUSED'
   | 'KTX_ROUTER_CONTROL_LOST'
+  | 'KTX_IMAGE_BUNDLE_INVALID'
+  | 'KTX_IMAGE_PUSH_TOOL_MISSING'
+  | 'KTX_CONFIG_INVALID'
 
 /** Fields every ktx error accepts. */
 export interface KtxErrorOptions {
@@ -111,7 +114,7 @@ export class UsageError extends KtxError {
 /** The kubeconfig, context or namespace cannot be used as given. Exit 3. */
 export class ConfigError extends KtxError {
   constructor(
-    code: Extract<KtxErrorCode, `KTX_KUBE${string}`>,
+    code: Extract<KtxErrorCode, `KTX_KUBE${string}`> | 'KTX_CONFIG_INVALID',
     message: string,
     options: KtxErrorOptions = {},
   ) {

@@ -32,6 +32,44 @@ export {
 } from './modes/preview/options.js'
 export { type PortMapping, parseExpose } from './modes/shared/expose.js'
 export { type RecoverOptions, recover } from './modes/recover.js'
+export {
+  type ClusterSessionStatus,
+  type ClusterStatusOptions,
+  type ClusterStatusReport,
+  type HeldService,
+  type LocalSessionStatus,
+  type LocalStatusReport,
+  type SessionFacts,
+  clusterStatus,
+  localStatus,
+  trackLocalSession,
+} from './modes/status.js'
+export type { LocalSessionFile, LocalSessionRecord } from './host/local-sessions.js'
+export {
+  type BuildImageOptions,
+  type BuiltImage,
+  type PushImageOptions,
+  type PushedImage,
+  buildShadowImage,
+  imageRefFor,
+  pushShadowImage,
+} from './modes/image.js'
+export {
+  type ResolvedSetting,
+  SETTINGS,
+  SETTING_KEYS,
+  type SettingKey,
+  type SettingSource,
+  type UserConfig,
+  checkSetting,
+  isSettingKey,
+  readUserConfig,
+  resolveSetting,
+  updateUserConfig,
+  userConfigPath,
+} from './host/user-config.js'
+export { PUSH_TOOLS, type PushTool, type ToolProbe } from './image/push-tools.js'
+export { type ImageRuntime, shadowImageRuntime } from './image/runtime.js'
 export type { RecoverReport } from './modes/shared/recover-service.js'
 export { type CleanClusterOptions, type CleanClusterReport, cleanCluster } from './modes/clean/cluster.js'
 export {

@@ -1,3 +1,4 @@
+import { DEFAULT_SHADOW_IMAGE } from './contract.js'
 import type { EventHandler } from './events.js'
 import { UsageError } from './errors.js'
 import type { Kube, KubeOptions } from './kube/client.js'
@@ -22,8 +23,7 @@ export interface Timeouts {
   readonly probeMs: number
 }
 
-/** The default image of the in-cluster agent. */
-export const DEFAULT_SHADOW_IMAGE = 'ghcr.io/ktx-dev/ktx-shadow:0.1.0'
+export { DEFAULT_SHADOW_IMAGE } from './contract.js'
 
 /** Defaults for every optional {@link ConnectOptions} field. */
 export const DEFAULTS = Object.freeze({

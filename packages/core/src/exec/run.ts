@@ -16,6 +16,8 @@ export interface RunCommandOptions {
   readonly signal?: AbortSignal
   /** When false, a non-zero exit resolves instead of throwing. Default true. */
   readonly check?: boolean
+  /** The command's whole environment. Default: this process's. */
+  readonly env?: NodeJS.ProcessEnv
 }
 
 /** How a finished command ended and what it printed. */
@@ -55,7 +57,11 @@ export function runCommand(
       reject(options.signal.reason as Error)
       return
     }
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true })
+    const child = spawn(command, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      windowsHide: true,
+      ...(options.env ? { env: options.env } : {}),
+    })
     const stdout: Buffer[] = []
     const stderr: Buffer[] = []
     let timedOut = false

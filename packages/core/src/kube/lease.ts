@@ -1,5 +1,6 @@
 import { V1MicroTime, type V1Lease, type V1OwnerReference } from '@kubernetes/client-node'
 
+import { ANNOTATIONS } from '../contract.js'
 import type { Logger } from '../logger.js'
 import type { Kube } from './client.js'
 import { sessionAnnotations, sessionLabels } from './labels.js'
@@ -10,6 +11,8 @@ export interface SessionLeaseOptions {
   readonly name: string
   readonly sessionId: string
   readonly owner: string
+  /** The verb running the session (recorded for `ktx status`). */
+  readonly verb?: string
   /** Lease duration; renewed every third of it (see lease-renewal.ts). */
   readonly durationSeconds: number
   readonly logger: Logger
@@ -52,7 +55,10 @@ export async function createSessionLease(kube: Kube, options: SessionLeaseOption
       name: options.name,
       namespace,
       labels: sessionLabels(options.sessionId, 'session'),
-      annotations: sessionAnnotations(options.owner),
+      annotations: {
+        ...sessionAnnotations(options.owner),
+        ...(options.verb === undefined ? {} : { [ANNOTATIONS.verb]: options.verb }),
+      },
     },
     spec: {
       holderIdentity: options.owner,

@@ -37,6 +37,17 @@ describe('judgePod', () => {
       expect(verdict.error.message).toContain(image)
       expect(verdict.error.message).toContain('ns/ktx-shadow-1')
       expect(verdict.error.message).toContain(reason)
+      // Every way to choose another image is named.
+      const advice = verdict.error.suggestions.join('\n')
+      for (const way of [
+        '--image',
+        'KTX_IMAGE',
+        'ktx config set image',
+        'ktx image build',
+        'ktx image push',
+      ]) {
+        expect(advice).toContain(way)
+      }
     },
   )
 

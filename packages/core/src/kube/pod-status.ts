@@ -23,6 +23,14 @@ const START_FAILURES = new Set([
   'RunContainerError',
 ])
 
+/** How to give ktx an image the cluster can get; every way of choosing one, most local first. */
+export const PULL_SUGGESTIONS: readonly string[] = [
+  'Check the image name and tag, and that the cluster can pull it (registry access, imagePullSecrets).',
+  'Use another image for this run: --image <ref>, or KTX_IMAGE=<ref> in the environment.',
+  'Make it the default: ktx config set image <ref>.',
+  'No image to use yet? Build one: ktx image push --registry <registry> (pushes <registry>/ktx-shadow), or ktx image build --output ktx-shadow.tar and import that into the cluster (ctr -n k8s.io images import ktx-shadow.tar, kind load image-archive ktx-shadow.tar).',
+]
+
 /**
  * Decides from one pod snapshot whether it is Ready, still coming up, or never will be (pure).
  * Failures name the pod and image and carry kubelet's reason and message.
@@ -43,10 +51,7 @@ export function judgePod(pod: V1Pod, image: string): PodVerdict {
     return failed(
       'KTX_SHADOW_IMAGE_PULL',
       `Shadow ${where} cannot get image "${image}": ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`,
-      [
-        'Check the image name and tag, and that the cluster can pull it (registry access, imagePullSecrets).',
-        'Pass another image with --image.',
-      ],
+      PULL_SUGGESTIONS,
     )
   }
   if (waiting?.reason && START_FAILURES.has(waiting.reason)) {
@@ -82,6 +87,6 @@ export function judgePod(pod: V1Pod, image: string): PodVerdict {
   return { state: 'waiting', detail: `phase ${status?.phase ?? 'unknown'}, not Ready yet` }
 }
 
-function failed(code: KtxError['code'], message: string, suggestions: string[]): PodVerdict {
+function failed(code: KtxError['code'], message: string, suggestions: readonly string[]): PodVerdict {
   return { state: 'failed', error: new KubeApiError(code, message, { suggestions }) }
 }

@@ -75,6 +75,7 @@ export async function connect(options: ConnectOptions = {}): Promise<ConnectSess
     const tunPrepared =
       tunHost && preflight ? await prepareTun(ctx, preflight, { ...tunHost, kube }) : undefined
     const lease = await openLease(ctx, kube, {
+      verb: 'connect',
       owner: opts.owner,
       durationSeconds: opts.leaseDurationSeconds,
     })

@@ -72,6 +72,7 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
     const first = await ctx.step('target.resolve', () => planTarget(kube, opts, ctx.signal), opts.target.name)
     const closedLocalPorts = await checkLocalPorts(ctx, opts)
     const lease = await openLease(ctx, kube, {
+      verb: 'exchange',
       owner: opts.owner,
       durationSeconds: opts.leaseDurationSeconds,
     })

@@ -71,6 +71,7 @@ export async function mesh(options: MeshOptions): Promise<MeshSession> {
     )
     const closedLocalPorts = await checkLocalPorts(ctx, opts)
     const lease = await openLease(ctx, kube, {
+      verb: 'mesh',
       owner: opts.owner,
       durationSeconds: opts.leaseDurationSeconds,
     })

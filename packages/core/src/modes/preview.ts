@@ -61,6 +61,7 @@ export async function preview(options: PreviewOptions): Promise<PreviewSession> 
     const claim = await ctx.step('service.claim', () => claimServiceName(ctx, kube, opts.name), opts.name)
     const closedLocalPorts = await checkLocalPorts(ctx, opts)
     const lease = await openLease(ctx, kube, {
+      verb: 'preview',
       owner: opts.owner,
       durationSeconds: opts.leaseDurationSeconds,
     })

@@ -33,13 +33,18 @@ export function openKube(
 export async function openLease(
   ctx: SetupContext,
   kube: Kube,
-  options: { readonly owner: string; readonly durationSeconds: number },
+  options: {
+    readonly owner: string
+    readonly durationSeconds: number
+    readonly verb: 'connect' | 'exchange' | 'mesh' | 'preview'
+  },
 ): Promise<SessionLease> {
   const lease = await ctx.step('lease.create', () =>
     createSessionLease(kube, {
       name: `ktx-${ctx.id}`,
       sessionId: ctx.id,
       owner: options.owner,
+      verb: options.verb,
       durationSeconds: options.durationSeconds,
       logger: ctx.log,
       onRenewFailed: (error) => {
