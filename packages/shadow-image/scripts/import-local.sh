@@ -18,7 +18,10 @@ trap 'rm -rf "$work"' EXIT
 "$node_bin" "$repo/packages/cli/bin/run.js" image build --node "$node_bin" --bundle "$pkg/dist/agent.mjs" \
   --tag "$SHADOW_IMAGE" --output "$work/image.tar" >&2
 ctr -a "$sock" -n k8s.io images import --all-platforms "$work/image.tar" >/dev/null
-ctr -a "$sock" -n k8s.io images ls -q | grep -qx "$SHADOW_IMAGE" || {
+# Listed to a file first: `grep -q` stops reading at the match, and with pipefail the listing's
+# SIGPIPE would turn a found image into a failure once the list is long.
+ctr -a "$sock" -n k8s.io images ls -q >"$work/images"
+grep -qx "$SHADOW_IMAGE" "$work/images" || {
   echo "import-local: $SHADOW_IMAGE was not found in containerd after import" >&2
   exit 1
 }
