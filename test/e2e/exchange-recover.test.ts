@@ -279,7 +279,7 @@ describe('ktx recover --force', () => {
     expect(forced.stdout).toContain(`Recovered Service ${suite.namespace}/web`)
     const result = await ktx.exited
     expect(result.code).not.toBe(0)
-    expect(result.stderr).toMatch(/Error \(KTX_(SSH_LOST|PORT_FORWARD_LOST|SERVICE_LOST)\)/)
+    expect(result.stderr).toMatch(/Error \(KTX_(LEASE_LOST|SERVICE_LOST)\)/)
     await expectRestored()
   })
 })

@@ -30,6 +30,7 @@ export type KtxErrorCode =
   | 'KTX_SSH_HANDSHAKE'
   | 'KTX_SSH_LOST'
   | 'KTX_TUNNEL_LOST'
+  | 'KTX_LEASE_LOST'
   | 'KTX_LISTEN_FAILED'
   | 'KTX_TIMEOUT'
   | 'KTX_CLEANUP_INCOMPLETE'

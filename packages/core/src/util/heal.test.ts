@@ -131,4 +131,15 @@ describe('keepAlive', () => {
     expect(healer.state).toBe('degraded')
     expect(events.some((e) => e.startsWith('restored'))).toBe(false)
   })
+
+  it('ends at once on an error no retry can cure', async () => {
+    const fatal = new Error('the Lease is gone')
+    const { healer, links, events } = harness({
+      reopen: () => Promise.reject(fatal),
+      fatal: (error) => error === fatal,
+    })
+    await links[0]?.lose()
+    expect(await healer.ended).toBe(fatal)
+    expect(events).toEqual(['degraded: link 0 lost'])
+  })
 })

@@ -30,6 +30,8 @@ export interface KeepAliveOptions<T> {
   readonly onDegraded?: (error: Error) => void
   readonly onAttemptFailed?: (error: unknown, attempt: number) => void
   readonly onRestored?: (link: T, outage: { readonly downMs: number; readonly attempts: number }) => void
+  /** An attempt error that no retry can cure: the healer ends with it at once. */
+  readonly fatal?: (error: unknown) => boolean
   /** The error the healer ends with when the budget ran out; `last` is the last attempt's error. */
   readonly giveUp: (last: unknown, downMs: number) => Error
 }
@@ -93,6 +95,10 @@ export function keepAlive<T>(options: KeepAliveOptions<T>): Healer<T> {
         return
       } catch (error) {
         if (stopped()) return
+        if (options.fatal?.(error)) {
+          end(error instanceof Error ? error : new Error(messageOf(error)))
+          return
+        }
         last = error
         options.onAttemptFailed?.(error, attempt)
       }
@@ -102,8 +108,11 @@ export function keepAlive<T>(options: KeepAliveOptions<T>): Healer<T> {
       await sleep(pause, signal).catch(() => undefined)
     }
     if (stopped()) return
-    gaveUp = options.giveUp(last, Date.now() - started)
-    resolveEnded(gaveUp)
+    end(options.giveUp(last, Date.now() - started))
+  }
+  const end = (error: Error): void => {
+    gaveUp = error
+    resolveEnded(error)
     wake()
   }
 

@@ -6,7 +6,7 @@
  * The lease and the tunnel are separate calls so a mode can do its own work in between (exchange
  * takes its Service lock, which names the lease, before it makes the pod).
  */
-import { TunnelError, messageOf } from '../../errors.js'
+import { TunnelError, isKtxError, messageOf } from '../../errors.js'
 import { type Kube, createKube, isKube } from '../../kube/client.js'
 import type { KubeOptions } from '../../kube/kubeconfig.js'
 import { waitServiceEndpoints } from '../../kube/endpoints.js'
@@ -153,6 +153,8 @@ export async function openShadowTunnel(
     lost: (link) => link.ssh.ended,
     discard: discardLink,
     reopen: async (signal) => {
+      // Without its Lease the session's pods are garbage: a new one would be collected at once.
+      if (!(await lease.isHeld(signal))) throw leaseLost(lease.name, namespace)
       const { link, replaced } = await rebuildLink(
         plan,
         healer.current,
@@ -172,6 +174,7 @@ export async function openShadowTunnel(
     },
     budgetMs: timeouts.reconnectMs,
     signal: AbortSignal.any([ctx.signal, stop.signal]),
+    fatal: (error) => isKtxError(error) && error.code === 'KTX_LEASE_LOST',
     onDegraded: (error) => {
       ctx.log.warn('Tunnel to the shadow pod lost; rebuilding it', { error: messageOf(error) })
       ctx.emit({ type: 'tunnel.degraded', error })
@@ -235,6 +238,14 @@ export async function openShadowTunnel(
       discardLink(healer.current)
     },
   }
+}
+
+function leaseLost(name: string, namespace: string): TunnelError {
+  return new TunnelError(
+    'KTX_LEASE_LOST',
+    `The session's Lease ${namespace}/${name} was deleted (by ktx clean or recover --force, or by hand), and its shadow pod with it`,
+    { suggestions: ['Run the command again to start a new session.'] },
+  )
 }
 
 // The setup steps of the first link, each reported.
