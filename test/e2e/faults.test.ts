@@ -160,6 +160,8 @@ describe('faults while connect (tun, socks) and exchange run', () => {
     expect(before).toHaveLength(3)
     const since = Date.now()
     await kubectl(env, ['-n', suite.namespace, 'delete', 'pods', '-l', MANAGED_SELECTOR, '--wait=false'])
+    // Timed from the delete, checked once the old pods are gone: until then they still answer.
+    await kubectl(env, ['-n', suite.namespace, 'wait', '--for=delete', ...before, '--timeout=60s'])
     report('shadow pods deleted', await timeToRecover(since))
     expectAllRunning()
     const after = await shadowPods()
