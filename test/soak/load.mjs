@@ -2,6 +2,7 @@
 // path a TUN-mode program takes too). Prints one JSON line per second: {"t":…,"ok":n,"failed":n}.
 // Usage: node load.mjs <socksPort> <url> <requestsPerSecond>
 import { get } from 'node:http'
+import { setInterval } from 'node:timers'
 
 import { TunnelHttpAgent } from '../../packages/core/dist/index.js'
 
