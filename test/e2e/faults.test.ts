@@ -35,7 +35,7 @@ import {
   startKtxExchange,
   startLaptopServers,
 } from '../harness/exchange.js'
-import { type RunningKtx, type RunningVerb, startKtx, startKtxConnect } from '../harness/ktx.js'
+import { KTX_BIN, type RunningKtx, type RunningVerb, startKtx, startKtxConnect } from '../harness/ktx.js'
 import { suiteFixture } from '../harness/suite.js'
 
 const RESTART = fileURLToPath(new URL('../cluster/restart.sh', import.meta.url))
@@ -57,6 +57,8 @@ let socks: RunningKtx
 let socksUrl: string
 let exchange: RunningVerb
 const home = mkdtempSync(join(tmpdir(), 'ktx-faults-home-'))
+// The TUN session's own register, so `ktx status` lists it alone.
+const stateDir = join(home, 'state')
 
 beforeAll(async () => {
   await deployExchangeFixture(env, suite.namespace)
@@ -146,6 +148,7 @@ describe('faults while connect (tun, socks) and exchange run', () => {
     tun = startKtx(env, ['connect', ...image, '--tunName', 'ktxfault0'], 'Press Ctrl+C', {
       HOME: home,
       KTX_TUN2SOCKS: env.TUN2SOCKS,
+      KTX_STATE_DIR: stateDir,
     })
     socks = startKtxConnect(env, image)
     exchange = startKtxExchange(env, ['web', ...image, '--expose', `${laptop.ports[0]!}:8080`])
@@ -172,12 +175,16 @@ describe('faults while connect (tun, socks) and exchange run', () => {
     }
   })
 
-  it('kube-apiserver restarts', async () => {
+  it('kube-apiserver restarts; ktx status shows the TUN session degraded, then ready', async () => {
     const restored = [tun, socks, exchange].map(restoredLines)
+    const watching = watchLocalStates()
     const since = Date.now()
     await run('bash', [RESTART, 'kube-apiserver'], { timeoutMs: 200_000 })
     report('kube-apiserver restarted', await timeToRecover(since))
     expectAllRunning()
+    const states = await watching.stop()
+    expect(states).toContain('degraded')
+    expect(states.at(-1)).toBe('ready')
     // Every port-forward went through the API server: each session had to rebuild its tunnel.
     expect([tun, socks, exchange].map(restoredLines).every((n, i) => n > restored[i]!)).toBe(true)
   })
@@ -219,6 +226,34 @@ describe('faults while connect (tun, socks) and exchange run', () => {
     expect((await inLaptop(env, 'ip', ['link', 'show', 'ktxfault0'])).code).not.toBe(0)
   })
 })
+
+/** Polls `ktx status --json` (local: no API server needed) and collects the TUN session's state changes. */
+function watchLocalStates(): { stop(): Promise<string[]> } {
+  const states: string[] = []
+  const polling = new AbortController()
+  const loop = (async () => {
+    while (!polling.signal.aborted) {
+      const result = await run(
+        'ip',
+        ['netns', 'exec', env.LAPTOP_NETNS, process.execPath, KTX_BIN, 'status', '--json'],
+        {
+          env: { ...process.env, KTX_STATE_DIR: stateDir },
+          timeoutMs: 30_000,
+        },
+      )
+      const state = (JSON.parse(result.stdout) as { sessions: { state: string }[] }).sessions[0]?.state
+      if (state !== undefined && state !== states.at(-1)) states.push(state)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  })()
+  return {
+    async stop() {
+      polling.abort()
+      await loop
+      return states
+    },
+  }
+}
 
 async function shadowPods(): Promise<string[]> {
   const out = await kubectl(env, ['-n', suite.namespace, 'get', 'pods', '-l', MANAGED_SELECTOR, '-o', 'name'])
