@@ -136,16 +136,47 @@ describe('ktx connect --mode socks (CLI)', () => {
     await suite.expectNoLeftovers()
   })
 
-  it('ends with a clear error and removes everything when the shadow pod is deleted under it', async () => {
+  it('makes a new shadow pod when the one under it is deleted, and keeps answering on the same proxy', async () => {
     const ktx = startKtxConnect(env, ['-n', suite.namespace, '--image', env.SHADOW_IMAGE])
-    await ktx.ready
+    const { socksPort } = await ktx.ready
+    const first = await kubectl(env, [
+      '-n',
+      suite.namespace,
+      'get',
+      'pods',
+      '-l',
+      'ktx.dev/role=shadow',
+      '-o',
+      'name',
+    ])
     await kubectl(env, ['-n', suite.namespace, 'delete', 'pods', '-l', 'ktx.dev/role=shadow', '--wait=false'])
-    const result = await ktx.exited
-    expect(result.code).toBe(7)
-    expect(result.stderr).toMatch(/Error \(KTX_(SSH|PORT_FORWARD)_LOST\)/)
+    await vi.waitFor(
+      () => expect(ktx.output().stderr).toMatch(/^Tunnel back after [\d.]+s over a new shadow pod/m),
+      {
+        timeout: 120_000,
+        interval: 200,
+      },
+    )
+    expect(ktx.output().stderr).toMatch(/^Tunnel to the cluster broke .*; reconnecting/m)
+    const result = await curlSocks(socksPort, `http://web.${suite.namespace}/`)
+    expect(result.stdout.trim()).toBe(web.body)
+    const second = await kubectl(env, [
+      '-n',
+      suite.namespace,
+      'get',
+      'pods',
+      '-l',
+      'ktx.dev/role=shadow',
+      '-o',
+      'name',
+    ])
+    expect(second.trim()).not.toBe('')
+    expect(second.trim()).not.toBe(first.trim())
+    ktx.child.kill('SIGINT')
+    expect((await ktx.exited).code).toBe(0)
     await suite.expectNoLeftovers()
   })
-  it('deleting the session Lease garbage-collects the shadow pod; ktx reports the lost tunnel', async () => {
+  it('deleting the session Lease garbage-collects the shadow pod; ktx ends at once saying why', async () => {
     const ktx = startKtxConnect(env, [
       '-n',
       suite.namespace,
@@ -168,7 +199,7 @@ describe('ktx connect --mode socks (CLI)', () => {
     ])
     const result = await ktx.exited
     expect(result.code).toBe(7)
-    expect(result.stderr).toMatch(/Error \(KTX_(SSH|PORT_FORWARD)_LOST\)/)
+    expect(result.stderr).toMatch(/Error \(KTX_LEASE_LOST\): The session's Lease .* was deleted/)
     await suite.expectNoLeftovers()
   })
 

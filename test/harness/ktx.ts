@@ -49,8 +49,13 @@ export interface RunningVerb {
 }
 
 /** Starts `ktx <args>` in the laptop namespace with the laptop kubeconfig. */
-export function startKtx(env: ClusterEnv, args: readonly string[], readyText: string): RunningVerb {
-  const child = spawnInLaptop(env, KTX_BIN, args)
+export function startKtx(
+  env: ClusterEnv,
+  args: readonly string[],
+  readyText: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): RunningVerb {
+  const child = spawnInLaptop(env, KTX_BIN, args, extraEnv)
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))

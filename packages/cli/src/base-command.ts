@@ -76,6 +76,12 @@ export abstract class KtxCommand extends Command {
     return {
       logger: this.#logFile ? teeLogger(stderrLogger(debug), this.#logFile.logger) : stderrLogger(debug),
       onEvent: (event) => {
+        // `ktx status` shows a healing tunnel as degraded.
+        if (event.type === 'tunnel.degraded' || event.type === 'tunnel.restored') {
+          this.#register
+            ?.setState(event.type === 'tunnel.degraded' ? 'degraded' : 'ready')
+            .catch(() => undefined)
+        }
         const line = renderEvent(event, debug)
         if (line !== undefined) process.stderr.write(`${line}\n`)
       },

@@ -13,14 +13,14 @@ describe('toBaseOptions', () => {
   it('maps image and lease duration, and seconds to milliseconds beside the verb’s own timeouts', () => {
     expect(
       toBaseOptions<ExchangeTimeouts>(
-        { kubeconfig: '/k', image: 'img:1', podCreationTimeout: 7, leaseDuration: 30 },
+        { kubeconfig: '/k', image: 'img:1', podCreationTimeout: 7, reconnectTimeout: 90, leaseDuration: 30 },
         { recoverWaitMs: 5000 },
       ),
     ).toEqual({
       kube: { kubeconfig: '/k' },
       image: 'img:1',
       leaseDurationSeconds: 30,
-      timeouts: { podReadyMs: 7000, recoverWaitMs: 5000 },
+      timeouts: { podReadyMs: 7000, reconnectMs: 90_000, recoverWaitMs: 5000 },
     })
   })
 

@@ -29,6 +29,13 @@ export const shadowPodFlags = {
     aliases: ['pod-creation-timeout'],
     min: 1,
   }),
+  reconnectTimeout: Flags.integer({
+    description:
+      'Seconds a broken tunnel (API server, kubelet or network outage, deleted shadow pod) may take to come back before the session ends and restores everything.',
+    aliases: ['reconnect-timeout'],
+    min: 1,
+    env: 'KTX_RECONNECT_TIMEOUT',
+  }),
 }
 
 /** How long a session's lease lasts; hidden, for tests that need "the owner is gone" quickly. */
@@ -74,6 +81,7 @@ export function toBaseOptions<T extends Timeouts>(
 ): BaseOptions<T> & { readonly kube: KubeOptions } {
   const allTimeouts: Partial<T> = {
     ...(flags.podCreationTimeout === undefined ? {} : { podReadyMs: flags.podCreationTimeout * 1000 }),
+    ...(flags.reconnectTimeout === undefined ? {} : { reconnectMs: flags.reconnectTimeout * 1000 }),
     ...timeouts,
   }
   return {

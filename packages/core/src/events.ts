@@ -34,7 +34,18 @@ export type SessionEvent =
   | { readonly type: 'step.start'; readonly step: StepId; readonly detail?: string }
   | { readonly type: 'step.done'; readonly step: StepId; readonly detail?: string }
   | { readonly type: 'step.fail'; readonly step: StepId; readonly error: unknown }
+  /** The tunnel could not be rebuilt in time (`timeouts.reconnectMs`): the session ends. */
   | { readonly type: 'tunnel.down'; readonly error: unknown }
+  /** The tunnel broke; it is being rebuilt while the session keeps its local side in place. */
+  | { readonly type: 'tunnel.degraded'; readonly error: unknown }
+  /** The tunnel works again, after `downMs`; `replaced`: over a new shadow pod. */
+  | {
+      readonly type: 'tunnel.restored'
+      readonly pod: string
+      readonly replaced: boolean
+      readonly downMs: number
+      readonly attempts: number
+    }
   | { readonly type: 'heartbeat.failed'; readonly error: unknown }
   | { readonly type: 'cleanup.step'; readonly name: string }
   | { readonly type: 'cleanup.failed'; readonly name: string; readonly error: unknown }

@@ -21,6 +21,11 @@ export interface Timeouts {
   readonly tunReadyMs: number
   /** TUN mode: the TCP and DNS probes through the tunnel succeed. Default 20 000. */
   readonly probeMs: number
+  /**
+   * How long a broken tunnel (port-forward, SSH, shadow pod) may take to be rebuilt before the
+   * session ends and restores everything. Default 180 000.
+   */
+  readonly reconnectMs: number
 }
 
 export { DEFAULT_SHADOW_IMAGE } from './contract.js'
@@ -41,6 +46,7 @@ export const DEFAULTS = Object.freeze({
     cleanupStepMs: 20_000,
     tunReadyMs: 10_000,
     probeMs: 20_000,
+    reconnectMs: 180_000,
   }),
 })
 

@@ -10,7 +10,8 @@ export interface Session extends AsyncDisposable {
   /** Random id; also the `ktx.dev/session` label on the session's cluster objects. */
   readonly id: string
   readonly kind: 'connect' | 'exchange' | 'mesh' | 'preview'
-  readonly state: 'ready' | 'closing' | 'closed'
+  /** `degraded` while a broken tunnel is being rebuilt (events `tunnel.degraded` → `tunnel.restored`). */
+  readonly state: 'ready' | 'degraded' | 'closing' | 'closed'
   /** Namespace the session's objects live in. */
   readonly namespace: string
   /** Settles once, for any reason (close, destroy, a lost tunnel). Never rejects. */

@@ -41,6 +41,10 @@ export function renderEvent(event: SessionEvent, debug: boolean): string | undef
       return undefined
     case 'tunnel.down':
       return `Tunnel lost: ${messageOf(event.error)}`
+    case 'tunnel.degraded':
+      return `Tunnel to the cluster broke (${messageOf(event.error)}); reconnecting …`
+    case 'tunnel.restored':
+      return `Tunnel back after ${(event.downMs / 1000).toFixed(1)}s${event.replaced ? ` over a new shadow pod (${event.pod})` : ''}`
     case 'heartbeat.failed':
       return debug ? `Lease renewal failed: ${messageOf(event.error)}` : undefined
     case 'cleanup.step':

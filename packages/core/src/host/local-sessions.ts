@@ -24,7 +24,7 @@ export interface LocalSessionRecord {
   readonly ports: readonly string[]
   /** ISO time the session became ready. */
   readonly startedAt: string
-  readonly state: 'ready' | 'closing'
+  readonly state: 'ready' | 'degraded' | 'closing'
 }
 
 /** The register's directory under a state directory. */

@@ -39,6 +39,8 @@ export interface SessionLease extends AsyncDisposable {
   close(signal?: AbortSignal): Promise<void>
   /** Stops renewing only. */
   stopRenewing(): void
+  /** Whether this very Lease (same uid) still exists: false once someone deleted it. */
+  isHeld(signal?: AbortSignal): Promise<boolean>
 }
 
 /**
@@ -104,6 +106,19 @@ export async function createSessionLease(kube: Kube, options: SessionLeaseOption
     },
     stopRenewing,
     close,
+    async isHeld(signal) {
+      try {
+        const lease = await kube.call(
+          { verb: 'get', resource: 'leases', namespace, name: options.name },
+          (o) => kube.coordination.readNamespacedLease({ name: options.name, namespace }, o),
+          signal,
+        )
+        return lease.metadata?.uid === uid
+      } catch (error) {
+        if ((error as { status?: unknown }).status === 404) return false
+        throw error
+      }
+    },
     [Symbol.asyncDispose]: () => close(),
   }
 }

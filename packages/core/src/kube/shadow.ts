@@ -146,3 +146,18 @@ export async function waitPodGone(kube: Kube, name: string, signal?: AbortSignal
     await sleep(delayMs, signal)
   }
 }
+
+/** The pod, or `undefined` when the API has none of that name. */
+export async function readPod(kube: Kube, name: string, signal?: AbortSignal): Promise<V1Pod | undefined> {
+  const namespace = kube.namespace
+  try {
+    return await kube.call(
+      { verb: 'get', resource: 'pods', namespace, name },
+      (o) => kube.core.readNamespacedPod({ name, namespace }, o),
+      signal,
+    )
+  } catch (error) {
+    if ((error as { status?: unknown }).status === 404) return undefined
+    throw error
+  }
+}

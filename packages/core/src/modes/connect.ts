@@ -79,17 +79,17 @@ export async function connect(options: ConnectOptions = {}): Promise<ConnectSess
       owner: opts.owner,
       durationSeconds: opts.leaseDurationSeconds,
     })
-    const { pod, ssh, forward } = await openShadowTunnel(ctx, kube, lease, {
+    const tunnel = await openShadowTunnel(ctx, kube, lease, {
       spec: { name: `ktx-shadow-${ctx.id}`, owner: opts.owner, image: opts.image },
       timeouts: opts.timeouts,
     })
 
     const socks = await step('socks.listen', () =>
-      startSocks5({ dialer: ssh, host: opts.socks.host, port: opts.socks.port, logger: ctx.log }),
+      startSocks5({ dialer: tunnel, host: opts.socks.host, port: opts.socks.port, logger: ctx.log }),
     )
     stack.defer('stop socks5 proxy', () => socks.close())
     const http = await step('http.listen', () =>
-      startHttpProxy({ dialer: ssh, host: opts.http.host, port: opts.http.port, logger: ctx.log }),
+      startHttpProxy({ dialer: tunnel, host: opts.http.host, port: opts.http.port, logger: ctx.log }),
     )
     stack.defer('stop http proxy', () => http.close())
 
@@ -118,7 +118,9 @@ export async function connect(options: ConnectOptions = {}): Promise<ConnectSess
       {
         id: ctx.id,
         namespace,
-        pod,
+        get pod() {
+          return tunnel.pod
+        },
         socks,
         http,
         httpAgent,
@@ -129,8 +131,7 @@ export async function connect(options: ConnectOptions = {}): Promise<ConnectSess
       {
         ctx,
         lease,
-        ssh,
-        forward,
+        tunnel,
         onDestroy: () => {
           // Pooled sockets of the agents would otherwise hold the process open.
           httpAgent.destroy()

@@ -19,9 +19,10 @@
  * locks (removing every ktx annotation), delete the Lease.
  */
 import { AGENT_HEALTH_PORT, AGENT_SSH_PORT, EXCHANGE_LABEL } from '../contract.js'
+import { patchPodLabels } from '../kube/pod-labels.js'
 import { describeWorkload } from '../kube/workload.js'
 import type { Session } from '../session.js'
-import type { SshConnection } from '../tunnel/ssh.js'
+import type { Dialer } from '../tunnel/dialer.js'
 import { acquireTarget, lockRecordFor, planTarget } from './exchange/acquire.js'
 import { type ExchangeOptions, resolveExchangeOptions } from './exchange/options.js'
 import type { PortMapping } from './shared/expose.js'
@@ -38,7 +39,7 @@ import {
 } from './shared/reverse-forwards.js'
 import { buildSessionHandle } from './shared/session-handle.js'
 import { createSetupContext } from './shared/setup.js'
-import { openKube, openLease, openShadowTunnel } from './shared/shadow-tunnel.js'
+import { followIntoService, openKube, openLease, openShadowTunnel } from './shared/shadow-tunnel.js'
 
 /** A running exchange. Close it (or `await using` it) to give the Service back. */
 export interface ExchangeSession extends Session {
@@ -92,7 +93,7 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
     const workloadLabels = workload ? workloadLabelsFor(service, target.service.spec?.selector, workload) : {}
 
     const remotes = opts.expose.map((m) => m.remote)
-    const { pod, podIP, ssh, forward } = await openShadowTunnel(ctx, kube, lease, {
+    const tunnel = await openShadowTunnel(ctx, kube, lease, {
       spec: {
         name: `ktx-exchange-${service.slice(0, 30)}-${ctx.id}`,
         owner: opts.owner,
@@ -108,17 +109,20 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
     const arrivals = new Arrivals()
     await ctx.step(
       'reverse.listen',
-      () => startReverseForwards(ctx, ssh, { ...opts, closedLocalPorts, onArrival: arrivals.record }),
+      () => startReverseForwards(ctx, tunnel, { ...opts, closedLocalPorts, onArrival: arrivals.record }),
       opts.expose.map(describeMapping).join(', '),
     )
-    const probe = routingProbe(target, opts.expose, ssh, arrivals)
+    const probe = routingProbe(target, opts.expose, tunnel, arrivals)
 
     const record = lockRecordFor(ctx, opts, lease, workload?.ref)
     let lost: Promise<Error> | undefined
     if (workload === undefined) {
       const guard = await switchServiceToShadow(ctx, kube, {
         service,
-        shadowIP: podIP,
+        // Read at each wait: a replacement shadow pod has another IP.
+        get shadowIP() {
+          return tunnel.podIP
+        },
         record,
         timeouts: opts.timeouts,
         probe,
@@ -129,12 +133,23 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
         service,
         workload,
         labels: workloadLabels,
-        pod,
-        shadowIP: podIP,
+        get pod() {
+          return tunnel.pod
+        },
+        get shadowIP() {
+          return tunnel.podIP
+        },
         timeouts: opts.timeouts,
         probe,
       })
     }
+    if (workload !== undefined) {
+      // A replacement shadow pod joins the workload's pods the way the first did.
+      tunnel.onRelink(async (link, replaced, signal) => {
+        if (replaced) await patchPodLabels(kube, link.pod, workloadLabels, { signal })
+      })
+    }
+    followIntoService(ctx, kube, tunnel, { service, timeoutMs: opts.timeouts.endpointsMs })
     ctx.emit({ type: 'step.done', step: 'ready' })
 
     return buildSessionHandle(
@@ -145,11 +160,13 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
         mode: opts.mode,
         service,
         workload: workload === undefined ? undefined : describeWorkload(workload.ref),
-        pod,
+        get pod() {
+          return tunnel.pod
+        },
         expose: opts.expose,
         unexposed: plan.unexposed.map(describeTarget),
       },
-      { ctx, lease, ssh, forward, ...(lost ? { failure: lost } : {}) },
+      { ctx, lease, tunnel, ...(lost ? { failure: lost } : {}) },
     )
   } catch (error) {
     throw await ctx.fail(error)
@@ -160,7 +177,7 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
 function routingProbe(
   target: ResolvedTarget,
   expose: readonly PortMapping[],
-  dialer: SshConnection,
+  dialer: Dialer,
   arrivals: Arrivals,
 ): RoutingProbe | undefined {
   const clusterIP = target.service.spec?.clusterIP

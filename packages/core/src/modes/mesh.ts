@@ -31,7 +31,7 @@ import {
 } from './shared/reverse-forwards.js'
 import { buildSessionHandle } from './shared/session-handle.js'
 import { createSetupContext } from './shared/setup.js'
-import { openKube, openLease, openShadowTunnel } from './shared/shadow-tunnel.js'
+import { followIntoService, openKube, openLease, openShadowTunnel } from './shared/shadow-tunnel.js'
 
 /** A running mesh. Close it (or `await using` it) to stop receiving marked requests. */
 export interface MeshSession extends Session {
@@ -77,7 +77,7 @@ export async function mesh(options: MeshOptions): Promise<MeshSession> {
     })
     const remotes = opts.expose.map((m) => m.remote)
     const { mark } = opts
-    const { pod, podIP, ssh, forward } = await openShadowTunnel(ctx, kube, lease, {
+    const tunnel = await openShadowTunnel(ctx, kube, lease, {
       spec: {
         name: `ktx-mesh-${target.name.slice(0, 30)}-${ctx.id}`,
         owner: opts.owner,
@@ -97,7 +97,7 @@ export async function mesh(options: MeshOptions): Promise<MeshSession> {
     const arrivals = new Arrivals()
     await ctx.step(
       'reverse.listen',
-      () => startReverseForwards(ctx, ssh, { ...opts, closedLocalPorts, onArrival: arrivals.record }),
+      () => startReverseForwards(ctx, tunnel, { ...opts, closedLocalPorts, onArrival: arrivals.record }),
       opts.expose.map(describeMapping).join(', '),
     )
     const routed =
@@ -107,9 +107,16 @@ export async function mesh(options: MeshOptions): Promise<MeshSession> {
             target,
             lease,
             mark,
-            shadow: { ip: podIP, dialer: ssh, arrivals },
+            shadow: {
+              get ip() {
+                return tunnel.podIP
+              },
+              dialer: tunnel,
+              arrivals,
+            },
           })
         : undefined
+    if (routed) followIntoService(ctx, kube, tunnel, { service: routed.meshService, timeoutMs: opts.timeouts.endpointsMs })
     ctx.emit({ type: 'step.done', step: 'ready' })
 
     return buildSessionHandle(
@@ -120,7 +127,9 @@ export async function mesh(options: MeshOptions): Promise<MeshSession> {
         mode: opts.mode,
         service: target.name,
         mark,
-        pod,
+        get pod() {
+          return tunnel.pod
+        },
         router: routed?.router,
         meshService: routed?.meshService,
         expose: opts.expose,
@@ -129,17 +138,12 @@ export async function mesh(options: MeshOptions): Promise<MeshSession> {
       {
         ctx,
         lease,
-        ssh,
-        forward,
-        // Without the control connection the router has dropped our route: nothing marked comes.
-        ...(routed ? { failure: controlLost(routed.control.ended) } : {}),
+        tunnel,
+        // A route that could not be put back: nothing marked would come.
+        ...(routed ? { failure: routed.route.ended } : {}),
       },
     )
   } catch (error) {
     throw await ctx.fail(error)
   }
-}
-
-function controlLost(ended: Promise<Error | undefined>): Promise<Error> {
-  return ended.then((error) => error ?? new Promise<Error>(() => undefined))
 }

@@ -28,7 +28,7 @@ import {
 import { Arrivals } from './shared/routing.js'
 import { buildSessionHandle } from './shared/session-handle.js'
 import { createSetupContext } from './shared/setup.js'
-import { openKube, openLease, openShadowTunnel } from './shared/shadow-tunnel.js'
+import { followIntoService, openKube, openLease, openShadowTunnel } from './shared/shadow-tunnel.js'
 
 /** A running preview. Close it (or `await using` it) to delete the Service and the shadow pod. */
 export interface PreviewSession extends Session {
@@ -66,7 +66,7 @@ export async function preview(options: PreviewOptions): Promise<PreviewSession> 
       durationSeconds: opts.leaseDurationSeconds,
     })
     const remotes = opts.expose.map((m) => m.remote)
-    const { pod, podIP, ssh, forward } = await openShadowTunnel(ctx, kube, lease, {
+    const tunnel = await openShadowTunnel(ctx, kube, lease, {
       spec: {
         name: `ktx-preview-${opts.name.slice(0, 30)}-${ctx.id}`,
         owner: opts.owner,
@@ -82,10 +82,11 @@ export async function preview(options: PreviewOptions): Promise<PreviewSession> 
     const arrivals = new Arrivals()
     await ctx.step(
       'reverse.listen',
-      () => startReverseForwards(ctx, ssh, { ...opts, closedLocalPorts, onArrival: arrivals.record }),
+      () => startReverseForwards(ctx, tunnel, { ...opts, closedLocalPorts, onArrival: arrivals.record }),
       opts.expose.map(describeMapping).join(', '),
     )
-    const service = await publishService(ctx, kube, opts, { lease, podIP, dialer: ssh, arrivals }, claim)
+    const service = await publishService(ctx, kube, opts, { lease, tunnel, arrivals }, claim)
+    followIntoService(ctx, kube, tunnel, { service: opts.name, timeoutMs: opts.timeouts.endpointsMs })
     ctx.emit({ type: 'step.done', step: 'ready' })
     return buildSessionHandle(
       'preview',
@@ -95,10 +96,12 @@ export async function preview(options: PreviewOptions): Promise<PreviewSession> 
         service: opts.name,
         type: opts.external ? 'LoadBalancer' : 'ClusterIP',
         clusterIP: service.spec?.clusterIP,
-        pod,
+        get pod() {
+          return tunnel.pod
+        },
         expose: opts.expose,
       },
-      { ctx, lease, ssh, forward },
+      { ctx, lease, tunnel },
     )
   } catch (error) {
     throw await ctx.fail(error)

@@ -4,9 +4,12 @@ import type { Logger } from '../logger.js'
 import { joinStreams } from './pipe.js'
 import type { SshConnection } from './ssh.js'
 
+/** What opens listeners in the pod: an SSH connection, or a tunnel that keeps one alive. */
+export type RemoteListener = Pick<SshConnection, 'forwardIn' | 'unforwardIn'>
+
 /** Options of {@link startReverseForward}. */
 export interface ReverseForwardOptions {
-  readonly ssh: SshConnection
+  readonly ssh: RemoteListener
   /** Address the agent binds in the pod. Default `0.0.0.0`. */
   readonly remoteHost?: string
   /** Port the agent binds in the pod; 0 lets it choose. */

@@ -70,7 +70,8 @@ async function joinWorkloadPods(
   ctx.stack.defer(
     'take the shadow pod out of the Service',
     async (signal, unwind) => {
-      await patchPodLabels(kube, pod, labels, { remove: true, signal })
+      // options.pod, not the pod of set-up: the tunnel may have moved to a replacement since.
+      await patchPodLabels(kube, options.pod, labels, { remove: true, signal })
       await unwind.wait((waitSignal) =>
         waitTrafficAway(
           ctx,

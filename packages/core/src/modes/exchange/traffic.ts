@@ -13,6 +13,7 @@ import { type RoutingProbe, confirmOrWarn } from '../shared/routing.js'
 /** A Service whose traffic moves to or from the shadow pod at `shadowIP`. */
 export interface ShadowTraffic {
   readonly service: string
+  /** Read when each wait starts (callers pass a getter that follows a replacement pod). */
   readonly shadowIP: string
   readonly timeouts: ExchangeTimeouts
   /** Confirms the cluster's proxy follows the endpoints; undefined for a headless Service. */

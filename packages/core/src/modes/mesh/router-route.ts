@@ -12,25 +12,24 @@ import type { Kube } from '../../kube/client.js'
 import { waitServiceEndpoints } from '../../kube/endpoints.js'
 import { ktxLabels, sessionAnnotations } from '../../kube/labels.js'
 import { type SessionLease, deleteIgnoringMissing } from '../../kube/lease.js'
-import { openPortForward } from '../../kube/port-forward.js'
 import type { Dialer } from '../../tunnel/dialer.js'
-import { type RouterControl, openRouterControl } from '../../tunnel/router-control.js'
 import {
   type JoinedMeshGroup,
   joinMeshGroup,
   leaveMeshGroup,
   meshGroupNames,
-  routerControlPort,
   routerPortsFor,
 } from '../shared/mesh-group.js'
 import { type Arrivals, confirmOrWarn } from '../shared/routing.js'
 import type { SetupContext } from '../shared/setup.js'
 import type { VersionMark } from './mark.js'
 import type { ResolvedMeshOptions } from './options.js'
+import { type KeptRoute, keepRoute } from './router-link.js'
 import type { MeshTarget } from './target.js'
 
 /** The session's shadow pod: its IP, a dialer from inside it, and what arrives back from it. */
 export interface MeshShadow {
+  /** Read at each wait (a getter follows a replacement pod). */
   readonly ip: string
   readonly dialer: Dialer
   readonly arrivals: Arrivals
@@ -42,8 +41,8 @@ export interface RoutedMesh {
   readonly routerIP: string
   /** This session's Service (in front of its shadow). */
   readonly meshService: string
-  /** Settles when the router's control connection is gone (the route went with it). */
-  readonly control: RouterControl
+  /** This session's route, kept while the router's control connection comes and goes. */
+  readonly route: KeptRoute
 }
 
 /** Steps `mesh.service`, `mesh.router`, `mesh.route`; each undo registered as it succeeds. */
@@ -87,7 +86,7 @@ export async function routeThroughRouter(
     names.router,
   )
   deferLeave(ctx, kube, group, lease, opts)
-  const control = await ctx.step('mesh.route', async () => {
+  const route = await ctx.step('mesh.route', async () => {
     const registered = await registerRoute(ctx, kube, group, meshService, input)
     await confirmMarkedRouting(ctx, { target, opts, mark: input.mark, shadow })
     return registered
@@ -96,7 +95,7 @@ export async function routeThroughRouter(
     router: names.router,
     routerIP: group.routerIP,
     meshService: meshService.name,
-    control,
+    route,
   }
 }
 
@@ -238,27 +237,15 @@ async function registerRoute(
   group: JoinedMeshGroup,
   meshService: { readonly clusterIP: string },
   input: { readonly opts: ResolvedMeshOptions; readonly mark: VersionMark },
-): Promise<RouterControl> {
+): Promise<KeptRoute> {
   const { opts, mark } = input
-  const namespace = kube.namespace
-  const pod = await kube.call(
-    { verb: 'get', resource: 'pods', namespace, name: group.names.router },
-    (o) => kube.core.readNamespacedPod({ name: group.names.router, namespace }, o),
-    ctx.signal,
-  )
-  const forward = await openPortForward(kube, {
-    pod: group.names.router,
-    port: routerControlPort(pod),
-    timeoutMs: opts.timeouts.portForwardMs,
-    signal: ctx.signal,
-  })
-  ctx.stack.defer('close the router port-forward', () => forward.close())
-  const control = openRouterControl(forward)
-  ctx.stack.defer('remove the route from the router', () => control.close())
   const targets: Record<string, string> = {}
   for (const remote of new Set(opts.expose.map((m) => m.remote))) {
     targets[String(remote)] = `${meshService.clusterIP}:${remote}`
   }
-  await control.add({ session: ctx.id, header: mark.header, value: mark.value, targets })
-  return control
+  return keepRoute(ctx, kube, {
+    router: group.names.router,
+    route: { session: ctx.id, header: mark.header, value: mark.value, targets },
+    opts,
+  })
 }

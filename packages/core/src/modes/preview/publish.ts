@@ -34,9 +34,8 @@ export async function publishService(
   opts: ResolvedPreviewOptions,
   shadow: {
     readonly lease: SessionLease
-    readonly podIP: string
     /** Dials from inside the shadow pod; with `arrivals`, the routing probe. */
-    readonly dialer: Dialer
+    readonly tunnel: Dialer & { readonly podIP: string }
     readonly arrivals: Arrivals
   },
   claim: NameClaim,
@@ -59,8 +58,8 @@ export async function publishService(
       })
       await waitServiceEndpoints(kube, {
         service: opts.name,
-        until: (ips) => ips.has(shadow.podIP),
-        awaited: `the shadow pod (${shadow.podIP})`,
+        until: (ips) => ips.has(shadow.tunnel.podIP),
+        awaited: `the shadow pod (${shadow.tunnel.podIP})`,
         timeoutMs: opts.timeouts.endpointsMs,
         signal: ctx.signal,
       })
@@ -105,14 +104,14 @@ async function confirmName(
   ctx: SetupContext,
   kube: Kube,
   opts: ResolvedPreviewOptions,
-  shadow: { readonly dialer: Dialer; readonly arrivals: Arrivals },
+  shadow: { readonly tunnel: Dialer; readonly arrivals: Arrivals },
 ): Promise<void> {
   const port = opts.expose[0]?.remote
   if (port === undefined) return
   const host = `${opts.name}.${kube.namespace}`
   const timeoutMs = opts.timeouts.endpointsMs
   const confirmed = await confirmRouting({
-    dialer: shadow.dialer,
+    dialer: shadow.tunnel,
     arrivals: shadow.arrivals,
     host,
     port,

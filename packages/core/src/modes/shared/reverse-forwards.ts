@@ -3,8 +3,7 @@
  * preview): check the local ports, then one SSH remote forward per `--expose` pair, so the agent
  * listens on `0.0.0.0:<remote>` in its pod and carries each connection to `<localHost>:<local>`.
  */
-import { type ReverseForward, startReverseForward } from '../../tunnel/reverse.js'
-import type { SshConnection } from '../../tunnel/ssh.js'
+import { type RemoteListener, type ReverseForward, startReverseForward } from '../../tunnel/reverse.js'
 import type { PortMapping } from './expose.js'
 import { probeLocalPort } from './local-probe.js'
 import type { SetupContext } from './setup.js'
@@ -39,7 +38,7 @@ export async function checkLocalPorts(ctx: SetupContext, targets: ForwardTargets
  */
 export async function startReverseForwards(
   ctx: SetupContext,
-  ssh: SshConnection,
+  ssh: RemoteListener,
   targets: ForwardTargets & {
     readonly closedLocalPorts: ReadonlySet<number>
     readonly onArrival?: () => void

@@ -6,8 +6,8 @@ import type { SetupContext } from './setup.js'
 export interface HandleParts {
   readonly ctx: SetupContext
   readonly lease: { stopRenewing(): void }
-  readonly ssh: { ended: Promise<Error | undefined>; destroy(): void }
-  readonly forward: { destroy(): void }
+  /** The shadow tunnel: `ended` settles only when it could not be rebuilt. */
+  readonly tunnel: { readonly ended: Promise<Error>; readonly state: 'ready' | 'degraded'; destroy(): void }
   /** Extra synchronous teardown for `destroy()` (agents, local sockets). */
   readonly onDestroy?: () => void
   /** Resolves with an error when the session fails at run time some other way (exchange losing its Service). */
@@ -16,8 +16,9 @@ export interface HandleParts {
 
 /**
  * Wraps a built session into its handle: memoised close(), destroy(), an asyncDispose that never
- * throws, and `ended`, which also settles when the tunnel dies or `failure` rejects (the session
- * then cleans up after itself). Aborting the caller's signal after ready closes the session.
+ * throws, `state` (`degraded` while the tunnel heals), and `ended`, which also settles when the
+ * tunnel is lost for good or `failure` rejects (the session then cleans up after itself). Aborting
+ * the caller's signal after ready closes the session.
  */
 export function buildSessionHandle<K extends Session['kind'], T extends object>(
   kind: K,
@@ -56,19 +57,20 @@ export function buildSessionHandle<K extends Session['kind'], T extends object>(
     log.error('Session failed', { error: messageOf(error) })
     teardown({ reason: 'failed', error }).catch(() => undefined)
   }
-  // A lost tunnel ends the session: nothing can flow any more, so clean up what we made.
-  void parts.ssh.ended.then((error) => {
-    if (!error || closing) return
+  // A tunnel that could not be rebuilt ends the session: nothing can flow, so put everything back.
+  void parts.tunnel.ended.then((error) => {
+    if (closing) return
     emit({ type: 'tunnel.down', error })
     failWith(error)
   })
   void parts.failure?.then(failWith)
 
-  const session = {
-    ...fields,
+  const handle = {
+    id: fields.id,
+    namespace: fields.namespace,
     kind,
     get state() {
-      return state
+      return state === 'ready' && parts.tunnel.state === 'degraded' ? 'degraded' : state
     },
     ended,
     close: () => teardown({ reason: 'closed' }),
@@ -79,8 +81,7 @@ export function buildSessionHandle<K extends Session['kind'], T extends object>(
     destroy(reason?: unknown) {
       internal.abort(reason)
       parts.lease.stopRenewing()
-      parts.ssh.destroy()
-      parts.forward.destroy()
+      parts.tunnel.destroy()
       parts.onDestroy?.()
       // Best effort: the deletes are started but not awaited; `ktx clean` reaps the rest.
       teardown({ reason: 'destroyed', ...(reason === undefined ? {} : { error: reason }) }).catch(
@@ -97,5 +98,7 @@ export function buildSessionHandle<K extends Session['kind'], T extends object>(
       }
     },
   }
+  // The fields keep their getters: `pod` follows the tunnel to a replacement pod.
+  const session = Object.defineProperties(handle, Object.getOwnPropertyDescriptors(fields)) as typeof handle & T
   return session
 }

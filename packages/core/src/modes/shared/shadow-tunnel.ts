@@ -1,22 +1,37 @@
 /**
  * The steps every mode with a shadow pod shares, each registering its undo the moment it succeeds:
  *   kube client → session Lease (renewed) → … → shadow pod (owned by the Lease) → pod Ready
- *   (watched) → port-forward WebSocket to the agent's SSH port → SSH handshake.
+ *   (watched) → port-forward WebSocket to the agent's SSH port → SSH handshake,
+ * and then keeps that chain alive (shadow-link.ts rebuilds it when it breaks).
  * The lease and the tunnel are separate calls so a mode can do its own work in between (exchange
  * takes its Service lock, which names the lease, before it makes the pod).
  */
-import { AGENT_SSH_PORT, AGENT_SSH_USER } from '../../contract.js'
+import { TunnelError, isKtxError, messageOf } from '../../errors.js'
 import { type Kube, createKube, isKube } from '../../kube/client.js'
 import type { KubeOptions } from '../../kube/kubeconfig.js'
+import { waitServiceEndpoints } from '../../kube/endpoints.js'
 import { type SessionLease, createSessionLease } from '../../kube/lease.js'
-import { openPortForward } from '../../kube/port-forward.js'
-import { createShadowPod, deletePod, waitPodGone, waitPodReady } from '../../kube/shadow.js'
-import type { ShadowSpec } from '../../kube/shadow-spec.js'
-import type { PortForwardStream } from '../../kube/port-forward-stream.js'
+import { deletePod, waitPodGone } from '../../kube/shadow.js'
 import type { Timeouts } from '../../options.js'
+import { DialError, type Dialer } from '../../tunnel/dialer.js'
 import { type SessionKeyPair, generateSessionKey } from '../../tunnel/keys.js'
-import { type SshConnection, openSsh } from '../../tunnel/ssh.js'
+import type { RemoteListener } from '../../tunnel/reverse.js'
+import type { ReverseConnectionHandler } from '../../tunnel/ssh.js'
+import { keepAlive } from '../../util/heal.js'
 import type { SetupContext } from './setup.js'
+import {
+  type LinkPlan,
+  type ShadowLink,
+  type ShadowPodSpec,
+  createLinkPod,
+  discardLink,
+  openPortForwardToAgent,
+  openSshToAgent,
+  rebuildLink,
+  waitLinkPodReady,
+} from './shadow-link.js'
+
+export type { ShadowLink, ShadowPodSpec } from './shadow-link.js'
 
 /** Resolves the kube client (step `kube.connect`). */
 export function openKube(
@@ -59,21 +74,39 @@ export async function openLease(
   return lease
 }
 
-/** The shadow pod and the SSH connection to its agent. */
-export interface ShadowTunnel {
+/** Work redone on every rebuilt link before it counts as ready; `replaced`: it is a new pod. */
+export type RelinkHook = (link: ShadowLink, replaced: boolean, signal: AbortSignal) => Promise<void>
+
+/**
+ * The session's way into its shadow pod, kept alive: dials and remote listeners go over the
+ * current link; when it breaks the tunnel is `degraded`, rebuilds it (jittered backoff, bounded by
+ * `timeouts.reconnectMs`), puts the remote listeners back and runs the relink hooks. Dials made
+ * while it heals wait a little for it, then fail.
+ */
+export interface ShadowTunnel extends Dialer, RemoteListener {
+  /** The shadow pod serving the session now (another one once the first was lost). */
   readonly pod: string
-  /** The pod's IP once Ready. */
+  /** Its IP. */
   readonly podIP: string
-  readonly forward: PortForwardStream
-  readonly ssh: SshConnection
+  readonly state: 'ready' | 'degraded'
+  /** Settles with the error when a broken link could not be rebuilt in time. Never otherwise. */
+  readonly ended: Promise<Error>
+  /** Registers work to redo on each rebuilt link (labels a new pod must carry, a route to re-add). */
+  onRelink(hook: RelinkHook): void
+  /** Cuts the current link at once (the session is being destroyed). */
+  destroy(): void
 }
 
-/** Everything of a {@link ShadowSpec} but what the session already knows. */
-export type ShadowPodSpec = Omit<ShadowSpec, 'namespace' | 'sessionId' | 'authorizedKey' | 'ownerReferences'>
+// How long a new connection waits for a link being rebuilt: long enough to ride out an agent
+// reconnect, short enough that a client sees an error rather than a hang.
+const DIAL_WAIT_MS = 10_000
+// How long a pod that is still there may take to be Ready again before a new one replaces it.
+const REUSE_WAIT_MS = 30_000
 
 /**
  * Creates the shadow pod (owned by `lease`), waits until it is Ready, opens the port-forward and
- * the SSH connection. Steps `shadow.create`, `shadow.ready`, `port-forward.open`, `ssh.connect`.
+ * the SSH connection, and keeps them alive. Steps `shadow.create`, `shadow.ready`,
+ * `port-forward.open`, `ssh.connect`; events `tunnel.degraded` / `tunnel.restored` while healing.
  */
 export async function openShadowTunnel(
   ctx: SetupContext,
@@ -83,65 +116,177 @@ export async function openShadowTunnel(
 ): Promise<ShadowTunnel> {
   const { spec, timeouts } = options
   const namespace = kube.namespace
-  const keys = options.keys ?? generateSessionKey(`ktx-${ctx.id}`)
-  const pod = spec.name
-  const created = await ctx.step(
-    'shadow.create',
-    () =>
-      createShadowPod(
-        kube,
-        {
-          ...spec,
-          namespace,
-          sessionId: ctx.id,
-          authorizedKey: keys.publicKey,
-          // controller: true keeps workload controllers from adopting a pod that carries their labels.
-          ownerReferences: [{ ...lease.ownerReference, controller: true }],
-        },
-        ctx.signal,
-      ),
-    pod,
-  )
+  const pods = new Set<string>()
+  const plan: LinkPlan = {
+    kube,
+    sessionId: ctx.id,
+    lease,
+    spec,
+    keys: options.keys ?? generateSessionKey(`ktx-${ctx.id}`),
+    timeouts,
+    log: ctx.log,
+    onPodNamed: (name) => pods.add(name),
+  }
+  // One undo for every pod the session makes, first or replacement, read when it runs.
   ctx.stack.defer(
     'delete shadow pod',
     async (signal, unwind) => {
-      await deletePod(kube, pod, signal)
-      await unwind.wait((waitSignal) => waitPodGone(kube, pod, waitSignal))
+      const names = [...pods]
+      await Promise.all(names.map((name) => deletePod(kube, name, signal)))
+      await unwind.wait((waitSignal) => Promise.all(names.map((name) => waitPodGone(kube, name, waitSignal))))
     },
-    { leftover: { kind: 'Pod', name: pod, namespace } },
+    { leftover: { kind: 'Pod', name: spec.name, namespace } },
   )
+  const first = await openFirstLink(ctx, plan)
+  const stop = new AbortController()
+  ctx.stack.defer('close ssh', async () => {
+    stop.abort(new Error('the session is closing'))
+    await healer.current.ssh.close()
+    await healer.current.forward.close()
+  })
+  const listeners = new Map<string, { bindAddress: string; port: number; handler: ReverseConnectionHandler }>()
+  const hooks: RelinkHook[] = []
+  let generation = 1
+  let replacedLast = false
+  const healer = keepAlive<ShadowLink>({
+    first,
+    lost: (link) => link.ssh.ended,
+    discard: discardLink,
+    reopen: async (signal) => {
+      // Without its Lease the session's pods are garbage: a new one would be collected at once.
+      if (!(await lease.isHeld(signal))) throw leaseLost(lease.name, namespace)
+      const { link, replaced } = await rebuildLink(
+        plan,
+        healer.current,
+        { nextName: () => `${spec.name}-${(generation += 1)}`, reuseWaitMs: REUSE_WAIT_MS },
+        signal,
+      )
+      replacedLast = replaced
+      try {
+        for (const { bindAddress, port, handler } of listeners.values())
+          await link.ssh.forwardIn(bindAddress, port, handler)
+        for (const hook of hooks) await hook(link, replaced, signal)
+      } catch (error) {
+        discardLink(link)
+        throw error
+      }
+      return link
+    },
+    budgetMs: timeouts.reconnectMs,
+    signal: AbortSignal.any([ctx.signal, stop.signal]),
+    fatal: (error) => isKtxError(error) && error.code === 'KTX_LEASE_LOST',
+    onDegraded: (error) => {
+      ctx.log.warn('Tunnel to the shadow pod lost; rebuilding it', { error: messageOf(error) })
+      ctx.emit({ type: 'tunnel.degraded', error })
+    },
+    onAttemptFailed: (error, attempt) => {
+      ctx.log.info('Tunnel not back yet', { attempt, error: messageOf(error) })
+    },
+    onRestored: (link, outage) => {
+      ctx.log.info('Tunnel restored', { pod: link.pod, replaced: replacedLast, ...outage })
+      ctx.emit({ type: 'tunnel.restored', pod: link.pod, replaced: replacedLast, ...outage })
+    },
+    giveUp: (last, downMs) =>
+      new TunnelError(
+        'KTX_TUNNEL_LOST',
+        `Lost the tunnel to the shadow pod and could not rebuild it within ${Math.round(downMs / 1000)}s: ${messageOf(last)}`,
+        {
+          cause: last,
+          suggestions: [
+            `Check that the cluster answers: kubectl get pods -n ${namespace}`,
+            'Allow a longer outage with --reconnectTimeout <seconds>.',
+          ],
+        },
+      ),
+  })
 
-  const ready = await ctx.step('shadow.ready', () =>
-    waitPodReady(kube, {
-      name: pod,
-      image: spec.image,
-      timeoutMs: timeouts.podReadyMs,
-      created,
-      signal: ctx.signal,
-      logger: ctx.log,
-    }),
-  )
+  const linkForUse = (what: string, host: string, port: number): Promise<ShadowLink> =>
+    healer.ready(DIAL_WAIT_MS).catch((error: unknown) => {
+      throw new DialError(`${host}:${port}: ${what}: ${messageOf(error)}`, 'ENOTCONN', { cause: error })
+    })
+  return {
+    get pod() {
+      return healer.current.pod
+    },
+    get podIP() {
+      return healer.current.podIP
+    },
+    get state() {
+      return healer.state
+    },
+    ended: healer.ended,
+    onRelink: (hook) => {
+      hooks.push(hook)
+    },
+    async dial(host, port) {
+      const link = await linkForUse('the tunnel is reconnecting', host, port)
+      return link.ssh.dial(host, port)
+    },
+    async forwardIn(bindAddress, port, handler) {
+      const link = await linkForUse('the tunnel is reconnecting', bindAddress, port)
+      const bound = await link.ssh.forwardIn(bindAddress, port, handler)
+      listeners.set(`${bindAddress}:${bound}`, { bindAddress, port: bound, handler })
+      return bound
+    },
+    async unforwardIn(bindAddress, port) {
+      listeners.delete(`${bindAddress}:${port}`)
+      // A broken link took its listeners with it; the next one will not get this one back.
+      if (healer.state === 'ready') await healer.current.ssh.unforwardIn(bindAddress, port)
+    },
+    destroy: () => {
+      stop.abort(new Error('the session is destroyed'))
+      discardLink(healer.current)
+    },
+  }
+}
 
-  const forward = await ctx.step('port-forward.open', () =>
-    openPortForward(kube, {
-      pod,
-      port: spec.sshPort ?? AGENT_SSH_PORT,
-      timeoutMs: timeouts.portForwardMs,
-      signal: ctx.signal,
-    }),
+function leaseLost(name: string, namespace: string): TunnelError {
+  return new TunnelError(
+    'KTX_LEASE_LOST',
+    `The session's Lease ${namespace}/${name} was deleted (by ktx clean or recover --force, or by hand), and its shadow pod with it`,
+    { suggestions: ['Run the command again to start a new session.'] },
   )
-  ctx.stack.defer('close port-forward', () => forward.close())
+}
 
-  const ssh = await ctx.step('ssh.connect', () =>
-    openSsh({
-      sock: forward,
-      username: AGENT_SSH_USER,
-      privateKey: keys.privateKey,
-      readyTimeoutMs: timeouts.sshHandshakeMs,
-      signal: ctx.signal,
-      logger: ctx.log,
-    }),
+// The setup steps of the first link, each reported.
+async function openFirstLink(ctx: SetupContext, plan: LinkPlan): Promise<ShadowLink> {
+  const pod = plan.spec.name
+  const created = await ctx.step('shadow.create', () => createLinkPod(plan, pod, ctx.signal), pod)
+  const podIP = await ctx.step('shadow.ready', () =>
+    waitLinkPodReady(plan, pod, { created, timeoutMs: plan.timeouts.podReadyMs }, ctx.signal),
   )
-  ctx.stack.defer('close ssh', () => ssh.close())
-  return { pod, podIP: ready.status?.podIP ?? '', forward, ssh }
+  const forward = await ctx.step('port-forward.open', () => openPortForwardToAgent(plan, pod, ctx.signal))
+  try {
+    const ssh = await ctx.step('ssh.connect', () => openSshToAgent(plan, forward, ctx.signal))
+    return { pod, podIP, forward, ssh }
+  } catch (error) {
+    forward.destroy()
+    throw error
+  }
+}
+
+/**
+ * After the tunnel moved to a new shadow pod, waits until `service`'s endpoints hold it, so the
+ * session reports `ready` when cluster callers reach it again. Slow endpoints are a warning, not a
+ * failed rebuild: the pod is right, the cluster is only late.
+ */
+export function followIntoService(
+  ctx: Pick<SetupContext, 'emit'>,
+  kube: Kube,
+  tunnel: Pick<ShadowTunnel, 'onRelink'>,
+  options: { readonly service: string; readonly timeoutMs: number },
+): void {
+  tunnel.onRelink(async (link, replaced, signal) => {
+    if (!replaced) return
+    await waitServiceEndpoints(kube, {
+      service: options.service,
+      until: (ips) => ips.has(link.podIP),
+      awaited: `include the new shadow pod (${link.podIP})`,
+      timeoutMs: options.timeoutMs,
+      signal,
+    }).catch((error: unknown) => {
+      if (signal.aborted) throw error
+      ctx.emit({ type: 'warning', message: `Service ${options.service}: ${messageOf(error)}` })
+    })
+  })
 }
