@@ -116,7 +116,11 @@ export async function mesh(options: MeshOptions): Promise<MeshSession> {
             },
           })
         : undefined
-    if (routed) followIntoService(ctx, kube, tunnel, { service: routed.meshService, timeoutMs: opts.timeouts.endpointsMs })
+    if (routed)
+      followIntoService(ctx, kube, tunnel, {
+        service: routed.meshService,
+        timeoutMs: opts.timeouts.endpointsMs,
+      })
     ctx.emit({ type: 'step.done', step: 'ready' })
 
     return buildSessionHandle(

@@ -99,6 +99,7 @@ export function buildSessionHandle<K extends Session['kind'], T extends object>(
     },
   }
   // The fields keep their getters: `pod` follows the tunnel to a replacement pod.
-  const session = Object.defineProperties(handle, Object.getOwnPropertyDescriptors(fields)) as typeof handle & T
+  const session = Object.defineProperties(handle, Object.getOwnPropertyDescriptors(fields)) as typeof handle &
+    T
   return session
 }

@@ -44,7 +44,11 @@ export interface LinkPlan {
 }
 
 /** Creates a shadow pod of the plan named `name` (owned by the session's Lease). */
-export function createLinkPod(plan: LinkPlan, name: string, signal: AbortSignal): ReturnType<typeof createShadowPod> {
+export function createLinkPod(
+  plan: LinkPlan,
+  name: string,
+  signal: AbortSignal,
+): ReturnType<typeof createShadowPod> {
   plan.onPodNamed(name)
   return createShadowPod(
     plan.kube,
@@ -94,7 +98,11 @@ export async function openPortForwardToAgent(
 }
 
 /** The SSH handshake with the agent over `forward`, with the session's key. */
-export function openSshToAgent(plan: LinkPlan, forward: PortForwardStream, signal: AbortSignal): Promise<SshConnection> {
+export function openSshToAgent(
+  plan: LinkPlan,
+  forward: PortForwardStream,
+  signal: AbortSignal,
+): Promise<SshConnection> {
   return openSsh({
     sock: forward,
     username: AGENT_SSH_USER,
@@ -113,7 +121,11 @@ export function discardLink(link: ShadowLink): void {
 
 // A pod that is gone for good: deleted (or being deleted), failed, or crashing on its image.
 function unusable(pod: Awaited<ReturnType<typeof readPod>>, image: string): boolean {
-  return pod === undefined || pod.metadata?.deletionTimestamp !== undefined || judgePod(pod, image).state === 'failed'
+  return (
+    pod === undefined ||
+    pod.metadata?.deletionTimestamp !== undefined ||
+    judgePod(pod, image).state === 'failed'
+  )
 }
 
 /**
@@ -130,13 +142,16 @@ export async function rebuildLink(
   let pod = previous.pod
   let podIP: string | undefined
   if (!unusable(existing, plan.spec.image)) {
-    podIP = await waitLinkPodReady(plan, pod, { created: existing, timeoutMs: options.reuseWaitMs }, signal).catch(
-      (error: unknown) => {
-        if (signal.aborted) throw error
-        plan.log.warn('Shadow pod did not become Ready again; replacing it', { pod, error: messageOf(error) })
-        return undefined
-      },
-    )
+    podIP = await waitLinkPodReady(
+      plan,
+      pod,
+      { created: existing, timeoutMs: options.reuseWaitMs },
+      signal,
+    ).catch((error: unknown) => {
+      if (signal.aborted) throw error
+      plan.log.warn('Shadow pod did not become Ready again; replacing it', { pod, error: messageOf(error) })
+      return undefined
+    })
   }
   const replaced = podIP === undefined
   if (replaced) {

@@ -144,7 +144,10 @@ export async function openShadowTunnel(
     await healer.current.ssh.close()
     await healer.current.forward.close()
   })
-  const listeners = new Map<string, { bindAddress: string; port: number; handler: ReverseConnectionHandler }>()
+  const listeners = new Map<
+    string,
+    { bindAddress: string; port: number; handler: ReverseConnectionHandler }
+  >()
   const hooks: RelinkHook[] = []
   let generation = 1
   let replacedLast = false
