@@ -4,7 +4,7 @@
 import { get } from 'node:http'
 import { setInterval } from 'node:timers'
 
-import { TunnelHttpAgent } from '../../packages/core/dist/index.js'
+import { TunnelHttpAgent } from '@ktx/core/tunnel'
 
 const [socksPort, url, rate] = process.argv.slice(2)
 const agent = new TunnelHttpAgent({ host: '127.0.0.1', port: Number(socksPort) }, { keepAlive: false })
