@@ -129,6 +129,15 @@ function restoredLines(session: RunningVerb | RunningKtx): number {
   return (session.output().stderr.match(/^Tunnel back after /gm) ?? []).length
 }
 
+function replacedPods(): number {
+  return [tun, socks, exchange]
+    .map(
+      (session) =>
+        (session.output().stderr.match(/^Tunnel back after .* over a new shadow pod/gm) ?? []).length,
+    )
+    .reduce((a, b) => a + b, 0)
+}
+
 describe('negative control: without ktx', () => {
   it('a cluster pod cannot reach the laptop', async () => {
     await expectLaptopUnreachableFromCluster(env, suite.namespace, laptop.ports[0]!)
@@ -177,6 +186,7 @@ describe('faults while connect (tun, socks) and exchange run', () => {
 
   it('kube-apiserver restarts; ktx status shows the TUN session degraded, then ready', async () => {
     const restored = [tun, socks, exchange].map(restoredLines)
+    const replaced = replacedPods()
     const watching = watchLocalStates()
     const since = Date.now()
     await run('bash', [RESTART, 'kube-apiserver'], { timeoutMs: 200_000 })
@@ -185,18 +195,22 @@ describe('faults while connect (tun, socks) and exchange run', () => {
     const states = await watching.stop()
     expect(states).toContain('degraded')
     expect(states.at(-1)).toBe('ready')
+    // The pods lived through it: the tunnels came back over the same ones.
+    expect(replacedPods()).toBe(replaced)
     // Every port-forward went through the API server: each session had to rebuild its tunnel.
     expect([tun, socks, exchange].map(restoredLines).every((n, i) => n > restored[i]!)).toBe(true)
   })
 
   it('the kubelet restarts', async () => {
     const restored = [tun, socks, exchange].map(restoredLines)
+    const replaced = replacedPods()
     const since = Date.now()
     await run('bash', [RESTART, 'kubelet'], { timeoutMs: 200_000 })
     report('kubelet restarted', await timeToRecover(since))
     expectAllRunning()
     const rebuilt = [tun, socks, exchange].map((session, i) => restoredLines(session) - restored[i]!)
     console.log(`kubelet restart: tunnels rebuilt (tun, socks, exchange): ${rebuilt.join(', ')}`)
+    expect(replacedPods()).toBe(replaced)
   })
 
   it("the laptop's traffic to the API server is dropped for 10 s", async () => {
