@@ -241,6 +241,49 @@ describe('faults while connect (tun, socks) and exchange run', () => {
   })
 })
 
+describe('a tunnel that cannot be rebuilt in time', () => {
+  it('ends the session with a clear error and gives the Service back', async () => {
+    const session = startKtxExchange(env, [
+      'web',
+      '-n',
+      suite.namespace,
+      '--image',
+      env.SHADOW_IMAGE,
+      '--reconnectTimeout',
+      '10',
+      '--expose',
+      `${laptop.ports[0]!}:8080`,
+    ])
+    await session.ready
+    expect((await getFromCluster(env, suite.namespace, 'http://web/')).stdout).toBe(`${LAPTOP_BODY}\n`)
+    // No new pod may start in the namespace: the deleted shadow cannot be replaced.
+    await kubectl(
+      env,
+      ['apply', '-f', '-'],
+      `{"apiVersion":"v1","kind":"ResourceQuota","metadata":{"name":"no-pods","namespace":"${suite.namespace}"},"spec":{"hard":{"pods":"0"}}}`,
+    )
+    try {
+      const since = Date.now()
+      await kubectl(env, ['-n', suite.namespace, 'delete', 'pods', '-l', MANAGED_SELECTOR, '--wait=false'])
+      const result = await session.exited
+      console.log(`gave up and restored after ${((Date.now() - since) / 1000).toFixed(1)} s (budget 10 s)`)
+      // Budget 10 s, then the undo: it does not wait for probes it can no longer send.
+      expect(Date.now() - since).toBeLessThan(40_000)
+      expect(result.code).toBe(7)
+      expect(result.stderr).toMatch(/^Tunnel to the cluster broke .*; reconnecting/m)
+      expect(result.stderr).toMatch(
+        /Error \(KTX_TUNNEL_LOST\): Lost the tunnel to the shadow pod and could not rebuild it within \d+s: .*exceeded quota/,
+      )
+      expect(result.stderr).toContain('--reconnectTimeout')
+    } finally {
+      await kubectl(env, ['-n', suite.namespace, 'delete', 'resourcequota', 'no-pods'])
+    }
+    expect(await specOf(env, suite.namespace, 'service', 'web')).toBe(serviceSpec)
+    expect((await getFromCluster(env, suite.namespace, 'http://web/')).stdout).toMatch(/^real web-/)
+    await suite.expectNoLeftovers()
+  })
+})
+
 /** Polls `ktx status --json` (local: no API server needed) and collects the TUN session's state changes. */
 function watchLocalStates(): { stop(): Promise<string[]> } {
   const states: string[] = []

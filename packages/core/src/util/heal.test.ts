@@ -93,6 +93,8 @@ describe('keepAlive', () => {
     const ended = await healer.ended
     expect(ended.message).toBe('gave up: cluster unreachable')
     await expect(waiting).rejects.toBe(ended)
+    // A waiter that comes after hears it at once, not after its wait.
+    await expect(healer.ready(60_000)).rejects.toBe(ended)
     expect(healer.state).toBe('degraded')
   })
 

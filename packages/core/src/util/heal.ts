@@ -127,6 +127,7 @@ export function keepAlive<T>(options: KeepAliveOptions<T>): Healer<T> {
     ended,
     ready(waitMs) {
       if (state === 'ready') return Promise.resolve(current)
+      if (gaveUp) return Promise.reject(gaveUp)
       return new Promise<T>((resolve, reject) => {
         const settle = (): void => {
           clearTimeout(timer)
