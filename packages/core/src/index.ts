@@ -73,6 +73,10 @@ export { type ImageRuntime, shadowImageRuntime } from './image/runtime.js'
 export type { RecoverReport } from './modes/shared/recover-service.js'
 export { type CleanClusterOptions, type CleanClusterReport, cleanCluster } from './modes/clean/cluster.js'
 export {
+  type CleanAllNamespacesReport,
+  cleanAllNamespaces,
+} from './modes/clean/all-namespaces.js'
+export {
   type BaseOptions,
   DEFAULTS,
   DEFAULT_SHADOW_IMAGE,
