@@ -2,9 +2,10 @@
  * `ktx clean --all-namespaces` on the real cluster: two namespaces, each with Service `web` left
  * redirected by a session killed with SIGKILL (its Lease gone). The dry run lists both and changes
  * nothing; a user with only a namespaced Role is told what is missing and what to do instead; the
- * real run puts both Services back.
+ * real run puts both Services back. Then a session killed the same way is repaired by the next ktx
+ * run in its namespace (a connect), with no clean run at all.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { type FixtureNamespace, createFixtureNamespace } from '../harness/cluster.js'
 import { killedExchange } from '../harness/dead-session.js'
@@ -17,7 +18,7 @@ import {
   specOf,
   startLaptopServers,
 } from '../harness/exchange.js'
-import { ktxLeftovers } from '../harness/ktx.js'
+import { ktxLeftovers, startKtxConnect } from '../harness/ktx.js'
 import { allNamespacesCleaner, profileKubeconfig } from '../harness/rbac.js'
 import { suiteFixture } from '../harness/suite.js'
 
@@ -100,5 +101,29 @@ describe('two namespaces left redirected by killed sessions', () => {
     await expectRestored(true)
     expect(await ktxLeftovers(env, suite.namespace)).toEqual([])
     expect(await ktxLeftovers(env, other.name)).toEqual([])
+  })
+})
+
+describe('the next ktx run in a namespace', () => {
+  it('puts back what a killed session left there, with no `ktx clean` run', async () => {
+    await killedExchange(env, suite.namespace, laptop.ports[0]!)
+    const ktx = startKtxConnect(env, ['-n', suite.namespace, '-i', env.SHADOW_IMAGE])
+    try {
+      await ktx.ready
+      await vi.waitFor(
+        async () =>
+          expect(await specOf(env, suite.namespace, 'service', 'web')).toBe(specs.get(suite.namespace)),
+        { timeout: 30_000, interval: 500 },
+      )
+      expect(ktx.output().stderr).toContain(
+        `Cleaned what 1 dead ktx session(s) left in namespace ${suite.namespace}: restored service/web`,
+      )
+      expect((await getFromCluster(env, suite.namespace, 'http://web/')).stdout).toMatch(/^real web-/)
+    } finally {
+      ktx.child.kill('SIGINT')
+      await ktx.exited
+    }
+    expect((await ktx.exited).code).toBe(0)
+    await suite.expectNoLeftovers()
   })
 })
