@@ -115,8 +115,13 @@ describe('the next ktx run in a namespace', () => {
           expect(await specOf(env, suite.namespace, 'service', 'web')).toBe(specs.get(suite.namespace)),
         { timeout: 30_000, interval: 500 },
       )
-      expect(ktx.output().stderr).toContain(
-        `Cleaned what 1 dead ktx session(s) left in namespace ${suite.namespace}: restored service/web`,
+      // Said once the dead session's objects are gone too, a moment after the Service is back.
+      await vi.waitFor(
+        () =>
+          expect(ktx.output().stderr).toContain(
+            `Cleaned what 1 dead ktx session(s) left in namespace ${suite.namespace}: restored service/web`,
+          ),
+        { timeout: 30_000, interval: 500 },
       )
       expect((await getFromCluster(env, suite.namespace, 'http://web/')).stdout).toMatch(/^real web-/)
     } finally {
