@@ -1,10 +1,15 @@
 /**
  * Half-close through the real cluster, both ways: a client that sends its request, shuts down its
  * write side and then reads an 8 MiB reply gets every byte
- * - from the laptop through `ktx connect`'s SOCKS5 proxy to a server in a pod, and
+ * - from the laptop through `ktx connect`'s SOCKS5 proxy to a server in a pod,
+ * - from the laptop through `ktx connect --mode tun` (TUN device → tun2socks → SOCKS5) to it, and
  * - from a pod through a Service `ktx exchange` sent to a server on the laptop.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -21,7 +26,7 @@ import {
   halfCloseClientScript,
   halfCloseServerScript,
 } from '../harness/half-close.js'
-import { startKtxConnect } from '../harness/ktx.js'
+import { KTX_BIN, type ProcessResult, spawnInLaptop, startKtxConnect } from '../harness/ktx.js'
 import { suiteFixture } from '../harness/suite.js'
 
 const SIZE = 8 << 20
@@ -44,6 +49,28 @@ function startServer(command: string, args: readonly string[]): Promise<void> {
     })
     child.once('exit', (code) => reject(new Error(`server exited (${String(code)}): ${err}`)))
   })
+}
+
+// `ktx connect` in TUN mode as root in the laptop namespace, with its own HOME (journal, logs).
+function startTunConnect(args: readonly string[], home: string) {
+  const child = spawnInLaptop(env, KTX_BIN, args, { HOME: home })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+  const exited = new Promise<ProcessResult>((resolve) => {
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
+  })
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', () => {
+      if (/^Connected \(tun mode\)/m.test(stdout) && stdout.includes('Press Ctrl+C')) resolve()
+    })
+    void exited.then((r) =>
+      reject(new Error(`ktx exited (${String(r.code)}) before connecting:\n${r.stderr}`)),
+    )
+  })
+  ready.catch(() => undefined)
+  return { child, ready, exited }
 }
 
 function parse(result: { code: number; stdout: string; stderr: string }): HalfCloseResult {
@@ -121,6 +148,44 @@ describe('send, shut down the write side, read 8 MiB', () => {
       ktx.child.kill('SIGINT')
       await ktx.exited
     }
+    await suite.expectNoLeftovers()
+  })
+
+  it('laptop → TUN (ktx connect --mode tun) → a server in a pod', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'ktx-half-close-'))
+    const ktx = startTunConnect(
+      [
+        'connect',
+        '-n',
+        suite.namespace,
+        '-i',
+        env.SHADOW_IMAGE,
+        '--tunName',
+        `ktxhc${randomBytes(2).toString('hex')}`,
+        '--dnsMode',
+        'none',
+        '--tun2socks',
+        env.TUN2SOCKS,
+      ],
+      home,
+    )
+    try {
+      await ktx.ready
+      const request = 'GET through the TUN device'
+      const started = Date.now()
+      const result = parse(
+        await inLaptop(env, process.execPath, ['-e', halfCloseClientScript(podIP, POD_PORT, request)], {
+          timeoutMs: 60_000,
+        }),
+      )
+      console.log(`tun: ${String(SIZE >> 20)} MiB after a half-close in ${String(Date.now() - started)} ms`)
+      expect(result).toEqual(expectedReply(request, SIZE))
+    } finally {
+      ktx.child.kill('SIGINT')
+      await ktx.exited
+      rmSync(home, { recursive: true, force: true })
+    }
+    expect((await ktx.exited).code).toBe(0)
     await suite.expectNoLeftovers()
   })
 
