@@ -26,7 +26,8 @@ import {
   halfCloseClientScript,
   halfCloseServerScript,
 } from '../harness/half-close.js'
-import { KTX_BIN, type ProcessResult, spawnInLaptop, startKtxConnect } from '../harness/ktx.js'
+import { startKtxConnect } from '../harness/ktx.js'
+import { startTunConnect } from '../harness/tun.js'
 import { suiteFixture } from '../harness/suite.js'
 
 const SIZE = 8 << 20
@@ -49,28 +50,6 @@ function startServer(command: string, args: readonly string[]): Promise<void> {
     })
     child.once('exit', (code) => reject(new Error(`server exited (${String(code)}): ${err}`)))
   })
-}
-
-// `ktx connect` in TUN mode as root in the laptop namespace, with its own HOME (journal, logs).
-function startTunConnect(args: readonly string[], home: string) {
-  const child = spawnInLaptop(env, KTX_BIN, args, { HOME: home })
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
-  const exited = new Promise<ProcessResult>((resolve) => {
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
-  })
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', () => {
-      if (/^Connected \(tun mode\)/m.test(stdout) && stdout.includes('Press Ctrl+C')) resolve()
-    })
-    void exited.then((r) =>
-      reject(new Error(`ktx exited (${String(r.code)}) before connecting:\n${r.stderr}`)),
-    )
-  })
-  ready.catch(() => undefined)
-  return { child, ready, exited }
 }
 
 function parse(result: { code: number; stdout: string; stderr: string }): HalfCloseResult {
@@ -154,6 +133,7 @@ describe('send, shut down the write side, read 8 MiB', () => {
   it('laptop → TUN (ktx connect --mode tun) → a server in a pod', async () => {
     const home = mkdtempSync(join(tmpdir(), 'ktx-half-close-'))
     const ktx = startTunConnect(
+      env,
       [
         'connect',
         '-n',

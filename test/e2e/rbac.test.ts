@@ -4,6 +4,11 @@
  * the TokenRequest API. Each works end to end; with one right taken away each fails with exit 4
  * and `KTX_KUBE_FORBIDDEN` naming the missing permission, and leaves the Service as it was.
  */
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { inLaptop, kubectl, run } from '../harness/cluster.js'
@@ -22,6 +27,7 @@ import { startKtxPreview } from '../harness/preview.js'
 import { killedExchange } from '../harness/dead-session.js'
 import { profileKubeconfig } from '../harness/rbac.js'
 import { suiteFixture } from '../harness/suite.js'
+import { startTunConnect } from '../harness/tun.js'
 
 const suite = suiteFixture({ namespace: 'rbac', shadowImage: true })
 const { env } = suite
@@ -116,6 +122,73 @@ describe('connect --mode socks with the connect-socks Role', () => {
     ])
     expectForbidden(result, 'Not allowed to port-forward to')
     expect(result.stderr).toContain('"pods/portforward"')
+    await suite.expectNoLeftovers()
+  })
+})
+
+describe('connect --mode tun with the connect-tun Role (no cluster-wide rights)', () => {
+  it('--dryRun says how each range was found instead: the dry-run Service, a sample of pods', async () => {
+    const kubeconfig = await profileKubeconfig(env, suite.namespace, 'connect-tun')
+    const result = await runKtx(env, ['connect', '--dryRun', '--kubeconfig', kubeconfig])
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toMatch(
+      new RegExp(`${env.CLUSTER_SERVICE_CIDR.replace(/[./]/g, '\\$&')} +apiserver-dry-run`),
+    )
+    expect(result.stdout).toContain("Service range from the API server's answer to an out-of-range ClusterIP")
+    expect(result.stdout).toMatch(
+      /Nodes not readable \(Not allowed to list nodes: .*\); pod ranges come from sampling pods/,
+    )
+    expect(result.stdout).toMatch(/\d+\.\d+\.\d+\.\d+\/\d+ +pod-sample/)
+  })
+
+  it('without create on services: no Service range, and it says to pass --includeIps', async () => {
+    const kubeconfig = await profileKubeconfig(env, suite.namespace, 'connect-tun', {
+      verb: 'create',
+      resource: 'services',
+    })
+    const result = await runKtx(env, ['connect', '--dryRun', '--kubeconfig', kubeconfig])
+    expect(result.stdout + result.stderr).toContain('No Service range found; pass it with --includeIps')
+  })
+
+  it("reaches the Service's ClusterIP through the TUN device", async () => {
+    const kubeconfig = await profileKubeconfig(env, suite.namespace, 'connect-tun')
+    const home = mkdtempSync(join(tmpdir(), 'ktx-rbac-tun-'))
+    const ktx = startTunConnect(
+      env,
+      [
+        'connect',
+        '--kubeconfig',
+        kubeconfig,
+        '-i',
+        env.SHADOW_IMAGE,
+        '--dnsMode',
+        'none',
+        '--tunName',
+        `ktxrb${randomBytes(2).toString('hex')}`,
+        '--tun2socks',
+        env.TUN2SOCKS,
+      ],
+      home,
+    )
+    try {
+      await ktx.ready
+      const clusterIP = (
+        await kubectl(env, [
+          '-n',
+          suite.namespace,
+          'get',
+          'service',
+          'web',
+          '-o',
+          'jsonpath={.spec.clusterIP}',
+        ])
+      ).trim()
+      const result = await inLaptop(env, 'curl', ['-sS', '--max-time', '10', `http://${clusterIP}/`])
+      expect(result.stdout).toMatch(/^real web-/)
+    } finally {
+      await stop(ktx)
+      rmSync(home, { recursive: true, force: true })
+    }
     await suite.expectNoLeftovers()
   })
 })
