@@ -159,7 +159,7 @@ const CLUSTER_NETWORK: readonly OptionalRbacRule[] = [
     verbs: ['get'],
     scope: 'namespace kube-system',
     why: 'the cluster DNS Service (kube-dns) the local DNS forwards cluster names to',
-    without: 'cluster names are not resolved by the local DNS; use --dnsMode hosts or none',
+    without: 'the local DNS has no cluster DNS to forward cluster names to: use --dnsMode hosts or none',
   },
   {
     apiGroup: '',
@@ -167,7 +167,8 @@ const CLUSTER_NETWORK: readonly OptionalRbacRule[] = [
     verbs: ['get'],
     scope: 'namespace default',
     why: 'the ClusterIP of default/kubernetes, kept off the routes',
-    without: 'nothing visible: that address is inside the Service range and reached through the tunnel',
+    without:
+      "that address is reached through the tunnel like any ClusterIP; the readiness probe, without the cluster DNS either, GETs the shadow pod's own health endpoint",
   },
 ]
 
