@@ -3,8 +3,31 @@
  * handles signals. Building blocks live in `@ktx/core/kube`, `@ktx/core/tunnel` and
  * `@ktx/core/contract`.
  */
-export { connect, type ConnectSession } from './modes/connect.js'
-export { exchange, type ExchangeSession } from './modes/exchange.js'
+import { withQuietClean } from './modes/clean/quiet.js'
+import { type ConnectSession, connect as connectVerb } from './modes/connect.js'
+import type { ConnectOptions } from './modes/connect/options.js'
+import { type ExchangeSession, exchange as exchangeVerb } from './modes/exchange.js'
+import type { ExchangeOptions } from './modes/exchange/options.js'
+import { type MeshSession, mesh as meshVerb } from './modes/mesh.js'
+import type { MeshOptions } from './modes/mesh/options.js'
+import { type PreviewSession, preview as previewVerb } from './modes/preview.js'
+import type { PreviewOptions } from './modes/preview/options.js'
+
+// Each verb, once ready, reaps what dead sessions left in its namespace (modes/clean/quiet.ts).
+
+/** {@link connectVerb}, then the namespace's quiet clean. */
+export const connect = (options: ConnectOptions = {}): Promise<ConnectSession> =>
+  withQuietClean(connectVerb, options)
+/** {@link exchangeVerb}, then the namespace's quiet clean. */
+export const exchange = (options: ExchangeOptions): Promise<ExchangeSession> =>
+  withQuietClean(exchangeVerb, options)
+/** {@link meshVerb}, then the namespace's quiet clean. */
+export const mesh = (options: MeshOptions): Promise<MeshSession> => withQuietClean(meshVerb, options)
+/** {@link previewVerb}, then the namespace's quiet clean. */
+export const preview = (options: PreviewOptions): Promise<PreviewSession> =>
+  withQuietClean(previewVerb, options)
+export type { ConnectSession, ExchangeSession, MeshSession, PreviewSession }
+export { quietClean } from './modes/clean/quiet.js'
 export {
   type ExchangeOptions,
   type ExchangeTarget,
@@ -13,7 +36,6 @@ export {
   parseTarget,
   resolveExchangeOptions,
 } from './modes/exchange/options.js'
-export { mesh, type MeshSession } from './modes/mesh.js'
 export {
   type MeshMode,
   type MeshOptions,
@@ -22,7 +44,6 @@ export {
   resolveMeshOptions,
 } from './modes/mesh/options.js'
 export { type VersionMark, parseVersionMark } from './modes/mesh/mark.js'
-export { preview, type PreviewSession } from './modes/preview.js'
 export {
   type PreviewOptions,
   type PreviewTimeouts,
@@ -72,6 +93,7 @@ export { PUSH_TOOLS, type PushTool, type ToolProbe } from './image/push-tools.js
 export { type ImageRuntime, shadowImageRuntime } from './image/runtime.js'
 export type { RecoverReport } from './modes/shared/recover-service.js'
 export { type CleanClusterOptions, type CleanClusterReport, cleanCluster } from './modes/clean/cluster.js'
+export { type CleanAllNamespacesReport, cleanAllNamespaces } from './modes/clean/all-namespaces.js'
 export {
   type BaseOptions,
   DEFAULTS,

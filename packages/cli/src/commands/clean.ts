@@ -1,8 +1,9 @@
-import { cleanCluster, cleanLocal } from '@ktx/core'
+import { cleanAllNamespaces, cleanCluster, cleanLocal } from '@ktx/core'
 
 import { KtxCommand } from '../base-command.js'
 import { cleanFlags, toCleanOptions } from '../flags/clean.js'
 import { renderCleanCluster, renderCleanLocal } from '../render/clean.js'
+import { renderCleanAllNamespaces } from '../render/clean-all.js'
 
 /** `ktx clean`: remove what killed ktx sessions left behind, on this machine and in the cluster. */
 export default class Clean extends KtxCommand {
@@ -13,6 +14,7 @@ export default class Clean extends KtxCommand {
     '<%= config.bin %> clean',
     '<%= config.bin %> clean -n team-a --dryRun',
     '<%= config.bin %> clean --localOnly',
+    '<%= config.bin %> clean --all-namespaces --dryRun',
   ]
   static override flags = cleanFlags
 
@@ -24,7 +26,9 @@ export default class Clean extends KtxCommand {
       const local = await cleanLocal(options)
       this.log(renderCleanLocal(local).join('\n'))
     }
-    if (!flags.localOnly) {
+    if (flags.allNamespaces) {
+      this.log(renderCleanAllNamespaces(await cleanAllNamespaces(options)).join('\n'))
+    } else if (!flags.localOnly) {
       const report = await cleanCluster(options)
       this.log(renderCleanCluster(report).join('\n'))
     }

@@ -4,7 +4,15 @@ import { toCleanOptions } from './clean.js'
 
 describe('toCleanOptions', () => {
   it('passes the kube flags and dry run to both halves', () => {
-    expect(toCleanOptions({ dryRun: true, localOnly: false, clusterOnly: false, context: 'dev' })).toEqual({
+    expect(
+      toCleanOptions({
+        dryRun: true,
+        localOnly: false,
+        clusterOnly: false,
+        allNamespaces: false,
+        context: 'dev',
+      }),
+    ).toEqual({
       kube: { context: 'dev' },
       dryRun: true,
     })

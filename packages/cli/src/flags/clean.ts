@@ -19,6 +19,14 @@ export const cleanFlags = {
     default: false,
     exclusive: ['clusterOnly'],
   }),
+  allNamespaces: Flags.boolean({
+    char: 'A',
+    description:
+      'Clean every namespace that holds ktx objects (needs cluster-wide list rights; see docs/rbac.md).',
+    aliases: ['all-namespaces'],
+    default: false,
+    exclusive: ['namespace', 'localOnly'],
+  }),
   clusterOnly: Flags.boolean({
     description: 'Only tidy the cluster namespace; leave this machine alone.',
     aliases: ['cluster-only'],

@@ -27,3 +27,12 @@ export {
 } from './port-forward-codec.js'
 export { type WaitPodReadyOptions, createShadowPod, deletePodAndWait, waitPodReady } from './shadow.js'
 export { AGENT_CONTAINER, type ShadowSpec, buildShadowPod } from './shadow-spec.js'
+export {
+  type OptionalRbacRule,
+  RBAC_PROFILES,
+  type RbacProfile,
+  type RbacProfileName,
+  type RbacRule,
+  rbacProfile,
+} from './rbac.js'
+export { mergeRules, profileMarkdown, roleManifest, rulesYaml } from './rbac-render.js'

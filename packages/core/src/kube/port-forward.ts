@@ -170,9 +170,14 @@ function httpError(status: number, body: string, target: string, port: number): 
       status === 401 ? 'KTX_KUBE_UNAUTHORIZED' : 'KTX_KUBE_FORBIDDEN',
       `Not allowed to port-forward to ${target}: ${message || `HTTP ${status}`}`,
       {
-        verb: 'create',
+        // The upgrade is a GET: v1.33 checks `get`; kubectl's SPDY port-forward (and maybe other
+        // API servers) `create`. docs/rbac.md grants both.
+        verb: 'get',
         resource: 'pods/portforward',
-        suggestions: ['Ask for RBAC rights to "create" (and "get") on "pods/portforward".'],
+        suggestions: [
+          'Ask for RBAC rights to "get" and "create" on "pods/portforward" (docs/rbac.md).',
+          'Check with: kubectl auth can-i get pods/portforward',
+        ],
       },
     )
   }

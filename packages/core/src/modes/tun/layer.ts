@@ -11,6 +11,7 @@
 import { TunnelError } from '../../errors.js'
 import { type ChangeContext, applyChange } from '../../host/undo.js'
 import type { Kube } from '../../kube/client.js'
+import { sessionSelector } from '../../kube/labels.js'
 import { formatCidr } from '../../net/cidr.js'
 import { type Tun2socksProcess, startTun2socks, tun2socksArgv } from '../../net/tun/tun2socks.js'
 import type { SetupContext } from '../shared/setup.js'
@@ -201,10 +202,12 @@ async function probeTunnel(
   input: TunStartInput,
 ): Promise<TunInfo['probes']> {
   const options = { timeoutMs: input.probeMs, signal: ctx.signal }
+  const { dnsServiceIP, kubernetesServiceIP } = routes.network
   const tcp = await probeTcp(
     {
-      dnsIP: routes.network.dnsServiceIP,
-      kubernetesIP: routes.network.kubernetesServiceIP,
+      dnsIP: dnsServiceIP,
+      kubernetesIP: kubernetesServiceIP,
+      shadowIP: dnsServiceIP || kubernetesServiceIP ? undefined : await shadowPodIP(ctx, input.kube),
       name: `kubernetes.default.svc.${input.dns.clusterDomain}`,
     },
     options,
@@ -212,4 +215,15 @@ async function probeTunnel(
   if (!dns.probe) return { tcp }
   const seen = await probeDns(dns.probe.name, dns.probe.address, options)
   return { tcp, dns: `${dns.probe.name} → ${seen}` }
+}
+
+// The session's own shadow pod, by its label (the session may list pods in its namespace).
+async function shadowPodIP(ctx: SetupContext, kube: Kube): Promise<string | undefined> {
+  const namespace = kube.namespace
+  const pods = await kube.call(
+    { verb: 'list', resource: 'pods', namespace },
+    (o) => kube.core.listNamespacedPod({ namespace, labelSelector: sessionSelector(ctx.id) }, o),
+    ctx.signal,
+  )
+  return pods.items.map((pod) => pod.status?.podIP).find((ip) => ip !== undefined && ip !== '')
 }

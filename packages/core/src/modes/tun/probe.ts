@@ -2,7 +2,9 @@
  * Readiness through the tunnel, observed rather than assumed: tun2socks answers pings itself
  * (ktconnect.md §3.6), so only a real exchange counts.
  * - TCP: a DNS query over TCP to the cluster DNS Service's ClusterIP, through the TUN device
- *   (or, without a DNS Service, a TLS handshake with the `kubernetes` Service).
+ *   (or, without a DNS Service, a TLS handshake with the `kubernetes` Service; or, when neither
+ *   could be read, which a Role without rights in kube-system and default gives, the shadow pod's
+ *   own health endpoint by its pod IP).
  * - DNS: the system resolver (getaddrinfo) resolves a cluster name to the expected address.
  * Each is retried until it succeeds or its deadline passes.
  */
@@ -10,6 +12,9 @@ import { lookup } from 'node:dns/promises'
 import { connect as netConnect } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 
+import { get } from 'node:http'
+
+import { AGENT_HEALTH_PATH, AGENT_HEALTH_PORT } from '../../contract.js'
 import { TunnelError } from '../../errors.js'
 import { FrameReader, Packet, buildQuery, frame } from '../../dns/wire.js'
 import { retry } from '../../util/sleep.js'
@@ -28,18 +33,23 @@ export async function probeTcp(
   target: {
     readonly dnsIP?: string | undefined
     readonly kubernetesIP?: string | undefined
+    /** The shadow pod's IP: the last resort. */
+    readonly shadowIP?: string | undefined
     readonly name: string
   },
   options: ProbeOptions,
 ): Promise<string> {
   const what = target.dnsIP
     ? `a DNS query over TCP to the cluster DNS ${target.dnsIP}:53`
-    : `a TLS handshake with the kubernetes Service ${target.kubernetesIP ?? '?'}:443`
+    : target.kubernetesIP
+      ? `a TLS handshake with the kubernetes Service ${target.kubernetesIP}:443`
+      : `a GET of the shadow pod's health endpoint ${target.shadowIP ?? '?'}:${String(AGENT_HEALTH_PORT)}`
   return retry(
     async (signal) => {
       if (target.dnsIP) return tcpDnsQuery(target.dnsIP, target.name, signal)
       if (target.kubernetesIP) return tlsHandshake(target.kubernetesIP, signal)
-      throw new Error('neither the cluster DNS nor the kubernetes Service address is known')
+      if (target.shadowIP) return healthCheck(target.shadowIP, signal)
+      throw new Error('neither the cluster DNS, the kubernetes Service nor the shadow pod address is known')
     },
     options,
     (last) =>
@@ -144,5 +154,20 @@ function tlsHandshake(ip: string, signal: AbortSignal): Promise<string> {
       socket.destroy()
       reject(error)
     })
+  })
+}
+
+function healthCheck(ip: string, signal: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = get(
+      { host: ip, port: AGENT_HEALTH_PORT, path: AGENT_HEALTH_PATH, signal },
+      (response) => {
+        response.resume()
+        if (response.statusCode === 200) resolve(`HTTP 200 from the shadow pod ${ip}`)
+        else
+          reject(new Error(`the shadow pod's health endpoint answered HTTP ${String(response.statusCode)}`))
+      },
+    )
+    request.once('error', reject)
   })
 }
