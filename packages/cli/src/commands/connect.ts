@@ -1,6 +1,7 @@
 import { connect, planConnectRoutes } from '@ktx/core'
 
 import { KtxCommand } from '../base-command.js'
+import { cleanEndedSessions } from '../clean-ended.js'
 import { connectFlags, toConnectOptions } from '../flags/connect.js'
 import { renderConnectReady } from '../render/connect.js'
 import { renderRoutePlan } from '../render/tun.js'
@@ -27,6 +28,8 @@ export default class Connect extends KtxCommand {
     }
     const session = await connect(options)
     this.log(renderConnectReady(session).join('\n'))
+    const cleaning = cleanEndedSessions(options.kube, options)
     await this.hold(session)
+    await cleaning
   }
 }

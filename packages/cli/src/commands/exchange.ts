@@ -2,6 +2,7 @@ import { Args } from '@oclif/core'
 import { exchange } from '@ktx/core'
 
 import { KtxCommand } from '../base-command.js'
+import { cleanEndedSessions } from '../clean-ended.js'
 import { exchangeFlags, toExchangeOptions } from '../flags/exchange.js'
 import { renderExchangeReady } from '../render/exchange.js'
 
@@ -25,8 +26,11 @@ export default class Exchange extends KtxCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Exchange)
     const runtime = this.runtime(flags.debug)
-    const session = await exchange({ ...toExchangeOptions(args.target, flags), ...runtime })
+    const options = toExchangeOptions(args.target, flags)
+    const session = await exchange({ ...options, ...runtime })
     this.log(renderExchangeReady(session).join('\n'))
+    const cleaning = cleanEndedSessions(options.kube, runtime)
     await this.hold(session)
+    await cleaning
   }
 }

@@ -2,6 +2,7 @@ import { Args } from '@oclif/core'
 import { mesh } from '@ktx/core'
 
 import { KtxCommand } from '../base-command.js'
+import { cleanEndedSessions } from '../clean-ended.js'
 import { meshFlags, toMeshOptions } from '../flags/mesh.js'
 import { renderMeshReady } from '../render/mesh.js'
 
@@ -23,8 +24,11 @@ export default class Mesh extends KtxCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Mesh)
     const runtime = this.runtime(flags.debug)
-    const session = await mesh({ ...toMeshOptions(args.service, flags), ...runtime })
+    const options = toMeshOptions(args.service, flags)
+    const session = await mesh({ ...options, ...runtime })
     this.log(renderMeshReady(session).join('\n'))
+    const cleaning = cleanEndedSessions(options.kube, runtime)
     await this.hold(session)
+    await cleaning
   }
 }

@@ -2,6 +2,7 @@ import { Args } from '@oclif/core'
 import { preview } from '@ktx/core'
 
 import { KtxCommand } from '../base-command.js'
+import { cleanEndedSessions } from '../clean-ended.js'
 import { previewFlags, toPreviewOptions } from '../flags/preview.js'
 import { renderPreviewReady } from '../render/preview.js'
 
@@ -22,8 +23,11 @@ export default class Preview extends KtxCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Preview)
     const runtime = this.runtime(flags.debug)
-    const session = await preview({ ...toPreviewOptions(args.name, flags), ...runtime })
+    const options = toPreviewOptions(args.name, flags)
+    const session = await preview({ ...options, ...runtime })
     this.log(renderPreviewReady(session).join('\n'))
+    const cleaning = cleanEndedSessions(options.kube, runtime)
     await this.hold(session)
+    await cleaning
   }
 }
