@@ -179,9 +179,8 @@ describe('a Deployment scaled up under a scale-mode session', () => {
     } finally {
       replicas.stop()
       serving.stop()
+      await stop(ktx)
     }
-
-    await stop(ktx)
     // The owner's newest choice (the applied 2) is what comes back, Ready before ktx exits.
     expect(await replicasOf(env, suite.namespace, 'deployment/web')).toEqual({ spec: 2, ready: 2 })
     await expectNoKtxAnnotations('deployment/web')
@@ -210,18 +209,21 @@ describe('a StatefulSet (a headless Service and a Service select its pods)', () 
     const ktx = exchangeScale('db')
     await ktx.ready
     expect(await fromCluster('db')).toBe(`${LAPTOP}\n`)
-    expect(await replicasOf(env, suite.namespace, 'statefulset/db')).toEqual({ spec: 0, ready: 0 })
-    await expect.poll(() => appPods('db'), { timeout: 60_000 }).toEqual([])
+    try {
+      // Ordered pod management takes db-1, then db-0, away; the status follows.
+      expect((await replicasOf(env, suite.namespace, 'statefulset/db')).spec).toBe(0)
+      await expect.poll(() => appPods('db'), { timeout: 60_000 }).toEqual([])
 
-    await kubectl(env, ['-n', suite.namespace, 'scale', 'statefulset', 'db', '--replicas=2'])
-    await expect
-      .poll(() => ktx.output().stderr, { timeout: 10_000 })
-      .toMatch(/Warning: statefulset\/db was scaled to 2 during the session/)
-    expect((await replicasOf(env, suite.namespace, 'statefulset/db')).spec).toBe(0)
-    await expect.poll(() => appPods('db'), { timeout: 60_000 }).toEqual([])
-    expect(await fromCluster('db')).toBe(`${LAPTOP}\n`)
-
-    await stop(ktx)
+      await kubectl(env, ['-n', suite.namespace, 'scale', 'statefulset', 'db', '--replicas=2'])
+      await expect
+        .poll(() => ktx.output().stderr, { timeout: 10_000 })
+        .toMatch(/Warning: statefulset\/db was scaled to 2 during the session/)
+      expect((await replicasOf(env, suite.namespace, 'statefulset/db')).spec).toBe(0)
+      await expect.poll(() => appPods('db'), { timeout: 60_000 }).toEqual([])
+      expect(await fromCluster('db')).toBe(`${LAPTOP}\n`)
+    } finally {
+      await stop(ktx)
+    }
     expect(await replicasOf(env, suite.namespace, 'statefulset/db')).toEqual({ spec: 2, ready: 2 })
     expect((await appPods('db')).sort()).toEqual(['pod/db-0', 'pod/db-1'])
     await expectNoKtxAnnotations('statefulset/db')
@@ -255,8 +257,15 @@ describe('a Deployment deleted under a scale-mode session', () => {
   it('ends the session with KTX_WORKLOAD_LOST and leaves nothing of ktx', async () => {
     const ktx = exchangeScale('web')
     await ktx.ready
+    const deletedAt = Date.now()
     await kubectl(env, ['-n', suite.namespace, 'delete', 'deployment', 'web', '--wait=false'])
     const result = await ktx.exited
+    console.log(
+      `scale watch: deployment deleted → session ended and cleaned up in ${String(Date.now() - deletedAt)} ms`,
+    )
+    // Nothing is left behind the Service, and the teardown sees that at once (no waiting it out).
+    expect(result.stderr).not.toContain('could not confirm')
+    expect(Date.now() - deletedAt).toBeLessThan(30_000)
     expect(result.code).toBe(5)
     expect(result.stderr).toMatch(
       /Error \(KTX_WORKLOAD_LOST\): deployment\/web was deleted while this session ran; this exchange has ended/,
