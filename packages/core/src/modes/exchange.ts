@@ -115,7 +115,7 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
     const probe = routingProbe(target, opts.expose, ssh, arrivals)
 
     const record = lockRecordFor(ctx, opts, lease, workload?.ref)
-    let lost: Promise<Error> | undefined
+    let lost: Promise<Error>
     if (workload === undefined) {
       const guard = await switchServiceToShadow(ctx, kube, {
         service,
@@ -151,7 +151,7 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
         expose: opts.expose,
         unexposed: plan.unexposed.map(describeTarget),
       },
-      { ctx, lease, ssh, forward, ...(lost ? { failure: lost } : {}) },
+      { ctx, lease, ssh, forward, failure: lost },
     )
   } catch (error) {
     throw await ctx.fail(error)
