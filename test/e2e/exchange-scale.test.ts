@@ -1,7 +1,8 @@
 /**
- * Scale mode while the session runs: the workload is watched and kept at 0. `kubectl scale` (what
- * an autoscaler does: this cluster runs kube-controller-manager but no metrics-server, so an HPA
- * never acts here, and it would not act on a workload at 0 anyway) and `kubectl apply` of the
+ * Scale mode while the session runs: the workload is watched and kept at 0. `kubectl scale` (a
+ * write to the scale subresource, what an autoscaler does; this cluster's kube-controller-manager
+ * runs the HPA controller but there is no metrics-server, and an HPA leaves a workload at 0 alone:
+ * "ScalingDisabled", so the HPA's write is simulated) and `kubectl apply` of the
  * Deployment bring replicas back: ktx scales to 0 again, and the owner's pods never become a
  * Ready endpoint beside the shadow. A `rollout restart` at 0 makes no pods. A removed lock or a
  * deleted workload ends the session with an error and restores what is still there. The same on a
