@@ -37,6 +37,11 @@ beforeAll(async () => {
   await Promise.all([
     deployExchangeFixture(env, suite.namespace),
     deployApp(env, suite.namespace, 'db', { kind: 'StatefulSet', replicas: 2 }),
+    deployApp(env, suite.namespace, 'dbp', {
+      kind: 'StatefulSet',
+      replicas: 2,
+      podManagementPolicy: 'Parallel',
+    }),
   ])
   laptop = await startLaptopServers(env, [LAPTOP])
 }, 300_000)
@@ -205,54 +210,62 @@ describe('a Deployment scaled up under a scale-mode session', () => {
   }, 240_000)
 })
 
-describe('a StatefulSet (a headless Service and a Service select its pods)', () => {
-  it('exchanged in scale mode: the Service reaches the laptop, kubectl scale is answered, close brings db-0 and db-1 back Ready', async () => {
-    const ktx = exchangeScale('db')
-    await ktx.ready
-    expect(await fromCluster('db')).toBe(`${LAPTOP}\n`)
-    try {
-      // Ordered pod management takes db-1, then db-0, away; the status follows.
-      expect((await replicasOf(env, suite.namespace, 'statefulset/db')).spec).toBe(0)
-      await expect.poll(() => appPods('db'), { timeout: 60_000 }).toEqual([])
+// Both pod management policies: ordered (one pod at a time, db-1 before db-0 on the way down) and
+// parallel.
+describe.each([
+  { app: 'db', policy: 'OrderedReady' },
+  { app: 'dbp', policy: 'Parallel' },
+] as const)(
+  'a StatefulSet with $policy pod management (a headless Service and a Service select its pods)',
+  ({ app }) => {
+    it('exchanged in scale mode: the Service reaches the laptop, kubectl scale is answered, close brings both pods back Ready', async () => {
+      const ktx = exchangeScale(app)
+      await ktx.ready
+      expect(await fromCluster(app)).toBe(`${LAPTOP}\n`)
+      try {
+        // The status follows the pods going away (ordered: the last ordinal first).
+        expect((await replicasOf(env, suite.namespace, `statefulset/${app}`)).spec).toBe(0)
+        await expect.poll(() => appPods(app), { timeout: 60_000 }).toEqual([])
 
-      await kubectl(env, ['-n', suite.namespace, 'scale', 'statefulset', 'db', '--replicas=2'])
-      await expect
-        .poll(() => ktx.output().stderr, { timeout: 10_000 })
-        .toMatch(/Warning: statefulset\/db was scaled to 2 during the session/)
-      expect((await replicasOf(env, suite.namespace, 'statefulset/db')).spec).toBe(0)
-      await expect.poll(() => appPods('db'), { timeout: 60_000 }).toEqual([])
-      expect(await fromCluster('db')).toBe(`${LAPTOP}\n`)
-    } finally {
-      await stop(ktx)
-    }
-    expect(await replicasOf(env, suite.namespace, 'statefulset/db')).toEqual({ spec: 2, ready: 2 })
-    expect((await appPods('db')).sort()).toEqual(['pod/db-0', 'pod/db-1'])
-    await expectNoKtxAnnotations('statefulset/db')
-    await suite.expectNoLeftovers()
-    expect(await fromCluster('db')).toMatch(/^real db-[01]\n$/)
-  }, 300_000)
+        await kubectl(env, ['-n', suite.namespace, 'scale', 'statefulset', app, '--replicas=2'])
+        await expect
+          .poll(() => ktx.output().stderr, { timeout: 10_000 })
+          .toContain(`Warning: statefulset/${app} was scaled to 2 during the session`)
+        expect((await replicasOf(env, suite.namespace, `statefulset/${app}`)).spec).toBe(0)
+        await expect.poll(() => appPods(app), { timeout: 60_000 }).toEqual([])
+        expect(await fromCluster(app)).toBe(`${LAPTOP}\n`)
+      } finally {
+        await stop(ktx)
+      }
+      expect(await replicasOf(env, suite.namespace, `statefulset/${app}`)).toEqual({ spec: 2, ready: 2 })
+      expect((await appPods(app)).sort()).toEqual([`pod/${app}-0`, `pod/${app}-1`])
+      await expectNoKtxAnnotations(`statefulset/${app}`)
+      await suite.expectNoLeftovers()
+      expect(await fromCluster(app)).toMatch(new RegExp(`^real ${app}-[01]\\n$`))
+    }, 300_000)
 
-  it('after kill -9, ktx clean scales it back once the lease lapsed and waits for its pods to be Ready', async () => {
-    const ktx = exchangeScale('db')
-    await ktx.ready
-    expect(await fromCluster('db')).toBe(`${LAPTOP}\n`)
-    await killHard(ktx)
-    const killedAt = Date.now()
-    expect((await replicasOf(env, suite.namespace, 'statefulset/db')).spec).toBe(0)
+    it('after kill -9, ktx clean scales it back once the lease lapsed and waits for its pods to be Ready', async () => {
+      const ktx = exchangeScale(app)
+      await ktx.ready
+      expect(await fromCluster(app)).toBe(`${LAPTOP}\n`)
+      await killHard(ktx)
+      const killedAt = Date.now()
+      expect((await replicasOf(env, suite.namespace, `statefulset/${app}`)).spec).toBe(0)
 
-    await waitLeasesLapsed(env, suite.namespace)
-    const cleaned = await runKtx(env, ['clean', '-n', suite.namespace, '--clusterOnly'])
-    expect(cleaned.code, cleaned.stderr).toBe(0)
-    expect(cleaned.stdout).toContain('restore service/db')
-    expect(await replicasOf(env, suite.namespace, 'statefulset/db')).toEqual({ spec: 2, ready: 2 })
-    console.log(
-      `kill-9 exchange scale (StatefulSet) then ktx clean: replicas back and Ready ${String(Date.now() - killedAt)} ms after the kill`,
-    )
-    await expectNoKtxAnnotations('statefulset/db')
-    await suite.expectNoLeftovers()
-    expect(await fromCluster('db')).toMatch(/^real db-[01]\n$/)
-  }, 240_000)
-})
+      await waitLeasesLapsed(env, suite.namespace)
+      const cleaned = await runKtx(env, ['clean', '-n', suite.namespace, '--clusterOnly'])
+      expect(cleaned.code, cleaned.stderr).toBe(0)
+      expect(cleaned.stdout).toContain(`restore service/${app}`)
+      expect(await replicasOf(env, suite.namespace, `statefulset/${app}`)).toEqual({ spec: 2, ready: 2 })
+      console.log(
+        `kill-9 exchange scale (StatefulSet ${app}) then ktx clean: replicas back and Ready ${String(Date.now() - killedAt)} ms after the kill`,
+      )
+      await expectNoKtxAnnotations(`statefulset/${app}`)
+      await suite.expectNoLeftovers()
+      expect(await fromCluster(app)).toMatch(new RegExp(`^real ${app}-[01]\\n$`))
+    }, 240_000)
+  },
+)
 
 describe('a Deployment deleted under a scale-mode session', () => {
   it('ends the session with KTX_WORKLOAD_LOST and leaves nothing of ktx', async () => {

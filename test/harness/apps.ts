@@ -9,13 +9,15 @@ import { type ClusterEnv, kubectl } from './cluster.js'
 export interface AppOptions {
   readonly kind: 'Deployment' | 'StatefulSet'
   readonly replicas: number
+  /** StatefulSets only; Kubernetes defaults it to OrderedReady. */
+  readonly podManagementPolicy?: 'OrderedReady' | 'Parallel'
 }
 
 const POD_COMMAND = `[sh, -c, 'mkdir -p /srv && echo "real $HOSTNAME" > /srv/index.html && exec httpd -f -p 8080 -h /srv']`
 
 /**
  * The app's manifest: the workload and a Service `<name>`; a StatefulSet also gets the headless
- * Service `<name>-headless` it names (ordered pod management, the default).
+ * Service `<name>-headless` it names.
  */
 export function appManifest(env: ClusterEnv, namespace: string, name: string, options: AppOptions): string {
   const sts = options.kind === 'StatefulSet'
@@ -25,7 +27,7 @@ kind: ${options.kind}
 metadata: {name: ${name}, namespace: ${namespace}}
 spec:
   replicas: ${String(options.replicas)}
-${sts ? `  serviceName: ${name}-headless\n` : ''}  selector: {matchLabels: {app: ${name}}}
+${sts ? `  serviceName: ${name}-headless\n` : ''}${options.podManagementPolicy ? `  podManagementPolicy: ${options.podManagementPolicy}\n` : ''}  selector: {matchLabels: {app: ${name}}}
   template:
     metadata: {labels: {app: ${name}}}
     spec:
