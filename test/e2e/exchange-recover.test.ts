@@ -5,7 +5,7 @@
  * wait for it by watching the Lease lapse, not by sleeping.
  */
 
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { type ClusterEnv, kubectl } from '../harness/cluster.js'
 import {
@@ -20,6 +20,7 @@ import {
   startKtxExchange,
   startLaptopServers,
 } from '../harness/exchange.js'
+import { killHard, waitLeasesLapsed } from '../harness/ktx.js'
 import { suiteFixture } from '../harness/suite.js'
 
 const suite = suiteFixture({ namespace: 'recover', shadowImage: true })
@@ -54,38 +55,6 @@ function exchangeWeb(...extra: string[]): RunningExchange {
     env.SHADOW_IMAGE,
     ...extra,
   ])
-}
-
-async function killHard(ktx: RunningExchange): Promise<void> {
-  ktx.child.kill('SIGKILL')
-  expect((await ktx.exited).signal).toBe('SIGKILL')
-}
-
-// Waits until every ktx Lease in the namespace has lapsed (renewTime + duration is past).
-async function waitLeasesLapsed(): Promise<void> {
-  await vi.waitFor(
-    async () => {
-      const leases = JSON.parse(
-        await kubectl(env, [
-          '-n',
-          suite.namespace,
-          'get',
-          'leases.coordination.k8s.io',
-          '-l',
-          'app.kubernetes.io/managed-by=ktx',
-          '-o',
-          'json',
-        ]),
-      ) as { items: { spec: { renewTime: string; leaseDurationSeconds: number } }[] }
-      for (const lease of leases.items) {
-        // ktx judges by the API server's Date header, whole seconds: lapsed by more than one here.
-        expect(Date.parse(lease.spec.renewTime) + lease.spec.leaseDurationSeconds * 1000).toBeLessThan(
-          Date.now() - 1_000,
-        )
-      }
-    },
-    { timeout: 60_000, interval: 500 },
-  )
 }
 
 async function expectRestored(): Promise<void> {
@@ -123,7 +92,7 @@ describe('kill -9 during an exchange', () => {
     expect(early.stderr).toContain('--force')
     expect(await suite.leftovers()).not.toEqual([])
 
-    await waitLeasesLapsed()
+    await waitLeasesLapsed(env, suite.namespace)
     const recovered = await runKtx(env, ['recover', 'web', '-n', suite.namespace])
     expect(recovered.stderr).toBe('')
     expect(recovered.code).toBe(0)
@@ -152,7 +121,7 @@ describe('kill -9 during an exchange', () => {
       ]),
     ).toBe('0')
 
-    await waitLeasesLapsed()
+    await waitLeasesLapsed(env, suite.namespace)
     const cleaned = await runKtx(env, ['clean', '-n', suite.namespace, '--clusterOnly'])
     expect(cleaned.code).toBe(0)
     expect(cleaned.stdout).toContain('restore service/web')
@@ -174,7 +143,7 @@ describe('kill -9 during an exchange', () => {
     const first = exchangeWeb()
     await first.ready
     await killHard(first)
-    await waitLeasesLapsed()
+    await waitLeasesLapsed(env, suite.namespace)
 
     const second = exchangeWeb()
     try {
@@ -188,34 +157,6 @@ describe('kill -9 during an exchange', () => {
       await second.exited
     }
     expect((await second.exited).code).toBe(0)
-    await expectRestored()
-  })
-})
-
-describe('a scale-mode session whose Deployment its owner scaled meanwhile', () => {
-  it("leaves the owner's replica count when it ends, says so, and leaves no record behind", async () => {
-    const replicas = (): Promise<string> =>
-      kubectl(env, ['-n', suite.namespace, 'get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}'])
-    const ktx = exchangeWeb('--mode', 'scale')
-    try {
-      await ktx.ready
-      expect(await replicas()).toBe('0')
-      // The owner (or an autoscaler) scales it during the session.
-      await kubectl(env, ['-n', suite.namespace, 'scale', 'deployment', 'web', '--replicas=3'])
-    } finally {
-      ktx.child.kill('SIGINT')
-    }
-    const result = await ktx.exited
-    expect(result.code).toBe(0)
-    expect(result.stderr).toMatch(
-      /Warning: deployment\/web has 3 replicas, not the 0 ktx set: .* left it at 3 instead of putting back 2/,
-    )
-    expect(await replicas()).toBe('3')
-    const annotations = await annotationsOf(env, suite.namespace, 'deployment', 'web')
-    expect(Object.keys(annotations).filter((key) => key.startsWith('ktx.dev/'))).toEqual([])
-    // Back to the fixture's 2 for the tests after this one.
-    await kubectl(env, ['-n', suite.namespace, 'scale', 'deployment', 'web', '--replicas=2'])
-    await kubectl(env, ['-n', suite.namespace, 'rollout', 'status', 'deployment/web', '--timeout=120s'])
     await expectRestored()
   })
 })

@@ -30,7 +30,13 @@ import {
   specOf,
   startLaptopServers,
 } from '../harness/exchange.js'
-import { type ProcessResult, ktxLeftovers, startLibraryScript } from '../harness/ktx.js'
+import {
+  type ProcessResult,
+  killHard,
+  ktxLeftovers,
+  startLibraryScript,
+  waitLeasesLapsed,
+} from '../harness/ktx.js'
 import {
   PREVIEW_RULES,
   type RunningPreview,
@@ -83,38 +89,6 @@ function previewOf(name: string, extra: readonly string[] = [], expose = `${port
 async function stop(ktx: RunningPreview): Promise<ProcessResult> {
   if (ktx.child.exitCode === null && ktx.child.signalCode === null) ktx.child.kill('SIGINT')
   return ktx.exited
-}
-
-async function killHard(ktx: RunningPreview): Promise<void> {
-  ktx.child.kill('SIGKILL')
-  expect((await ktx.exited).signal).toBe('SIGKILL')
-}
-
-// Waits until every ktx Lease in the namespace has lapsed (renewTime + duration is past).
-async function waitLeasesLapsed(): Promise<void> {
-  await vi.waitFor(
-    async () => {
-      const leases = JSON.parse(
-        await kubectl(env, [
-          '-n',
-          ns.name,
-          'get',
-          'leases.coordination.k8s.io',
-          '-l',
-          'app.kubernetes.io/managed-by=ktx',
-          '-o',
-          'json',
-        ]),
-      ) as { items: { spec: { renewTime: string; leaseDurationSeconds: number } }[] }
-      for (const lease of leases.items) {
-        // ktx judges by the API server's Date header, whole seconds: lapsed by more than one here.
-        expect(Date.parse(lease.spec.renewTime) + lease.spec.leaseDurationSeconds * 1000).toBeLessThan(
-          Date.now() - 1_000,
-        )
-      }
-    },
-    { timeout: 60_000, interval: 500 },
-  )
 }
 
 async function expectUnreachable(url: string): Promise<void> {
@@ -319,7 +293,7 @@ describe('kill -9 during a preview', () => {
     expect(whileAlive.stdout).toMatch(/left alone \(alive\): [0-9a-f]{8}/)
     expect(await serviceOf(env, ns.name, 'killed')).toBeDefined()
 
-    await waitLeasesLapsed()
+    await waitLeasesLapsed(env, ns.name)
     const cleaned = await runKtx(env, ['clean', '-n', ns.name, '--clusterOnly'])
     expect(cleaned.code).toBe(0)
     expect(cleaned.stdout).toContain('deleted service/killed')
@@ -340,7 +314,7 @@ describe('kill -9 during a preview', () => {
     )
     expect(await serviceOf(env, ns.name, 'recovered')).toBeDefined()
 
-    await waitLeasesLapsed()
+    await waitLeasesLapsed(env, ns.name)
     const recovered = await runKtx(env, ['recover', 'recovered', '-n', ns.name])
     expect(recovered.code).toBe(0)
     expect(recovered.stdout).toContain(`Recovered Service ${ns.name}/recovered`)
@@ -353,7 +327,7 @@ describe('kill -9 during a preview', () => {
     await first.ready
     const oldClusterIP = (await serviceOf(env, ns.name, 'reused'))!.spec.clusterIP
     await killHard(first)
-    await waitLeasesLapsed()
+    await waitLeasesLapsed(env, ns.name)
 
     const second = startKtxPreview(env, [
       'reused',

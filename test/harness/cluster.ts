@@ -118,7 +118,8 @@ export async function createFixtureNamespace(env: ClusterEnv, prefix: string): P
     '-n',
     name,
     'wait',
-    '--for=jsonpath={.metadata.name}=default',
+    // `create`, not a jsonpath: that one fails at once while the object does not exist yet.
+    '--for=create',
     'serviceaccount/default',
     '--timeout=60s',
   ])

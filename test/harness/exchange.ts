@@ -30,13 +30,9 @@ spec:
 `
 }
 
-/**
- * Deployment `web` (2 busybox pods answering "real <pod name>" on 8080 and 90), its Service, and
- * a `client` pod (busybox) and `nodeclient` pod (the shadow image, for node scripts) to call it
- * from inside the cluster. Returns once everything is Ready.
- */
-export async function deployExchangeFixture(env: ClusterEnv, namespace: string): Promise<void> {
-  const manifest = `
+/** The manifest of the Deployment `web` alone (2 replicas), so a test can re-apply it. */
+export function webDeploymentManifest(env: ClusterEnv, namespace: string): string {
+  return `
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: ${namespace}}
@@ -54,6 +50,16 @@ spec:
         command: [sh, -c, 'mkdir -p /srv && echo "real $HOSTNAME" > /srv/index.html && (httpd -f -p ${WEB_PORTS.admin} -h /srv &) && exec httpd -f -p ${WEB_PORTS.http} -h /srv']
         ports: [{name: http, containerPort: ${WEB_PORTS.http}}]
         readinessProbe: {tcpSocket: {port: ${WEB_PORTS.http}}, periodSeconds: 1}
+`
+}
+
+/**
+ * Deployment `web` (2 busybox pods answering "real <pod name>" on 8080 and 90), its Service, and
+ * a `client` pod (busybox) and `nodeclient` pod (the shadow image, for node scripts) to call it
+ * from inside the cluster. Returns once everything is Ready.
+ */
+export async function deployExchangeFixture(env: ClusterEnv, namespace: string): Promise<void> {
+  const manifest = `${webDeploymentManifest(env, namespace)}
 ---
 ${webServiceManifest(namespace)}
 ---

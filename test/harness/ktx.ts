@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 import { MANAGED_SELECTOR } from '@ktx/core/contract'
+import { expect, vi } from 'vitest'
 
 import { type ClusterEnv, kubectl } from './cluster.js'
 
@@ -187,4 +188,43 @@ export function startLibraryScript(env: ClusterEnv, script: string, args: readon
       if (child.exitCode === null) child.kill('SIGKILL')
     },
   }
+}
+
+/** `kill -9` of a running ktx, checked to have died of it. */
+export async function killHard(ktx: {
+  readonly child: ChildProcess
+  readonly exited: Promise<ProcessResult>
+}): Promise<void> {
+  ktx.child.kill('SIGKILL')
+  expect((await ktx.exited).signal).toBe('SIGKILL')
+}
+
+/**
+ * Waits until every ktx Lease in `namespace` has lapsed (renewTime + duration is past): "the
+ * owner is gone" observed, not slept for.
+ */
+export async function waitLeasesLapsed(env: ClusterEnv, namespace: string): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      const leases = JSON.parse(
+        await kubectl(env, [
+          '-n',
+          namespace,
+          'get',
+          'leases.coordination.k8s.io',
+          '-l',
+          MANAGED_SELECTOR,
+          '-o',
+          'json',
+        ]),
+      ) as { items: { spec: { renewTime: string; leaseDurationSeconds: number } }[] }
+      for (const lease of leases.items) {
+        // ktx judges by the API server's Date header, whole seconds: lapsed by more than one here.
+        expect(Date.parse(lease.spec.renewTime) + lease.spec.leaseDurationSeconds * 1000).toBeLessThan(
+          Date.now() - 1_000,
+        )
+      }
+    },
+    { timeout: 60_000, interval: 500 },
+  )
 }

@@ -25,7 +25,8 @@ export default class Exchange extends KtxCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Exchange)
     const runtime = this.runtime(flags.debug)
-    const session = await exchange({ ...toExchangeOptions(args.target, flags), ...runtime })
+    const options = toExchangeOptions(args.target, flags)
+    const session = await exchange({ ...options, ...runtime })
     this.log(renderExchangeReady(session).join('\n'))
     await this.hold(session)
   }

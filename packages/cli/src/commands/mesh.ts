@@ -23,7 +23,8 @@ export default class Mesh extends KtxCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Mesh)
     const runtime = this.runtime(flags.debug)
-    const session = await mesh({ ...toMeshOptions(args.service, flags), ...runtime })
+    const options = toMeshOptions(args.service, flags)
+    const session = await mesh({ ...options, ...runtime })
     this.log(renderMeshReady(session).join('\n'))
     await this.hold(session)
   }

@@ -22,7 +22,8 @@ export default class Preview extends KtxCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Preview)
     const runtime = this.runtime(flags.debug)
-    const session = await preview({ ...toPreviewOptions(args.name, flags), ...runtime })
+    const options = toPreviewOptions(args.name, flags)
+    const session = await preview({ ...options, ...runtime })
     this.log(renderPreviewReady(session).join('\n'))
     await this.hold(session)
   }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { type ConnectOptions, type DnsMode, type DnsOptions, type TunOptions, parsePort } from '@ktx/core'
 
-import { debugFlag, kubeFlags, shadowPodFlags, toBaseOptions } from '../kube-flags.js'
+import { debugFlag, kubeFlags, leaseDurationFlag, shadowPodFlags, toBaseOptions } from '../kube-flags.js'
 import { oneOf } from './one-of.js'
 import { type FlagValues, type Renames, renamed } from './values.js'
 
@@ -9,6 +9,7 @@ import { type FlagValues, type Renames, renamed } from './values.js'
 export const connectFlags = {
   ...kubeFlags,
   ...shadowPodFlags,
+  ...leaseDurationFlag,
   ...debugFlag,
   mode: oneOf<NonNullable<ConnectOptions['mode']>>(['tun', 'socks'], {
     description:

@@ -33,7 +33,7 @@ async function scaledBySession(): Promise<{ cluster: FakeCluster; saved: number 
   const kube = cluster.kube()
   expect((await takeWorkloadLock(kube, ref, lock)).state).toBe('taken')
   const scaled = await scaleWorkload(kube, ref, { session: 'aaaa', replicas: 0 })
-  expect(scaled).toEqual({ written: true, saved: 2 })
+  expect(scaled).toEqual({ written: true, saved: 2, replaced: 2 })
   return { cluster, saved: scaled.saved ?? -1 }
 }
 
@@ -93,6 +93,44 @@ describe('scale mode on a workload', () => {
     })
     const restored = await restoreWorkload(cluster.kube(), ref, { sessions: ['aaaa'], release: true, saved })
     expect(restored).toEqual({ outcome: 'not-locked', replicas: 2, recordChanged: true })
+    expect(replicasOf(cluster)).toBe(2)
+  })
+
+  it("re-scaling with adoptCurrent keeps the owner's newer count to put back, and says what it replaced", async () => {
+    const { cluster } = await scaledBySession()
+    const kube = cluster.kube()
+    cluster.edit('deployments', 'web', (d) => {
+      d.spec!.replicas = 3
+    })
+    const rescaled = await scaleWorkload(kube, ref, { session: 'aaaa', replicas: 0, adoptCurrent: true })
+    expect(rescaled).toEqual({ written: true, saved: 3, replaced: 3 })
+    expect(replicasOf(cluster)).toBe(0)
+    expect(readOriginalReplicas(cluster.get('deployments', 'web')?.metadata?.annotations)).toEqual({
+      state: 'valid',
+      value: { session: 'aaaa', replicas: 3, service: 'web', scaledTo: 0 },
+    })
+    // Already at 0: nothing replaced, nothing written.
+    const calls = cluster.calls.length
+    const again = await scaleWorkload(kube, ref, { session: 'aaaa', replicas: 0, adoptCurrent: true })
+    expect(again).toEqual({ written: true, saved: 3 })
+    expect(cluster.calls.slice(calls).filter((c) => c.startsWith('patch'))).toEqual([])
+    const restored = await restoreWorkload(kube, ref, { sessions: ['aaaa'], release: true, saved: 3 })
+    expect(restored).toEqual({ outcome: 'restored', replicas: 3 })
+    expect(replicasOf(cluster)).toBe(3)
+  })
+
+  it("re-scaling is refused once the lock is another session's", async () => {
+    const { cluster } = await scaledBySession()
+    cluster.edit('deployments', 'web', (d) => {
+      d.spec!.replicas = 2
+      d.metadata!.annotations!['ktx.dev/lock'] = JSON.stringify({ ...lock, session: 'bbbb' })
+    })
+    const rescaled = await scaleWorkload(cluster.kube(), ref, {
+      session: 'aaaa',
+      replicas: 0,
+      adoptCurrent: true,
+    })
+    expect(rescaled).toEqual({ written: false, saved: undefined })
     expect(replicasOf(cluster)).toBe(2)
   })
 })

@@ -65,48 +65,67 @@ export async function takeWorkloadLock(
   return { state: 'taken', workload: await readWorkload(kube, ref, signal) }
 }
 
-/** What {@link scaleWorkload} did; `saved` is the count the session's record held when it scaled. */
+/** What {@link scaleWorkload} did. */
 export interface WorkloadScale {
   /** False when the lock is no longer the session's (nothing was written). */
   readonly written: boolean
+  /** The count the session's record holds to put back afterwards (undefined: no record of its own). */
   readonly saved: number | undefined
+  /** The count found and replaced (undefined when it already was the one asked for). */
+  readonly replaced?: number
 }
 
 /**
  * Sets the replica count, provided the session still holds the workload, and notes the count set
  * in the session's `original-replicas` record in the same write (restore checks it is still so).
+ * With `adoptCurrent`, a count other than `replicas` found there becomes the one to put back: its
+ * owner chose it during the session.
  */
 export async function scaleWorkload(
   kube: Kube,
   ref: WorkloadRef,
-  options: { readonly session: string; readonly replicas: number },
+  options: { readonly session: string; readonly replicas: number; readonly adoptCurrent?: boolean },
   signal?: AbortSignal,
 ): Promise<WorkloadScale> {
   let saved: number | undefined
+  let replaced: number | undefined
   const result = await guardedUpdate(
     () => readWorkload(kube, ref, signal),
     (ops) => patchWorkload(kube, ref, ops, signal),
     (workload) => {
+      replaced = undefined
       const lock = readLock(workload.annotations)
       if (lock.state !== 'valid' || lock.value.session !== options.session) return undefined
       const original = readOriginalReplicas(workload.annotations)
-      const record = original.state === 'valid' && original.value.session === options.session
-      saved = record ? original.value.replicas : undefined
+      const record =
+        original.state === 'valid' && original.value.session === options.session ? original.value : undefined
+      const adopt = options.adoptCurrent === true && workload.replicas !== options.replicas
+      saved = adopt && record ? workload.replicas : record?.replicas
       const ops: PatchOp[] = []
-      if (record && original.value.scaledTo !== options.replicas) {
+      if (
+        record &&
+        saved !== undefined &&
+        (record.scaledTo !== options.replicas || record.replicas !== saved)
+      ) {
         ops.push(
           ...annotationOps(workload.annotations, {
-            [ANNOTATIONS.originalReplicas]: formatRecord({ ...original.value, scaledTo: options.replicas }),
+            [ANNOTATIONS.originalReplicas]: formatRecord({
+              ...record,
+              replicas: saved,
+              scaledTo: options.replicas,
+            }),
           }),
         )
       }
       if (workload.replicas !== options.replicas) {
+        replaced = workload.replicas
         ops.push({ op: 'replace', path: '/spec/replicas', value: options.replicas })
       }
       return ops
     },
   )
-  return { written: result === 'written', saved }
+  const written = result === 'written'
+  return { written, saved, ...(written && replaced !== undefined ? { replaced } : {}) }
 }
 
 /** What {@link restoreWorkload} did. */

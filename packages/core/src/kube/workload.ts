@@ -5,6 +5,7 @@ import type { Kube } from './client.js'
 import type { PatchOp } from './json-patch.js'
 import type { WorkloadRef } from './redirect-state.js'
 import { waitForWatched } from './wait.js'
+import type { WatchObjectsOptions } from './watch.js'
 
 /** A Deployment or StatefulSet, reduced to what exchange needs. */
 export interface Workload {
@@ -15,9 +16,14 @@ export interface Workload {
   readonly podSpec: V1PodSpec | undefined
   readonly annotations: Readonly<Record<string, string>> | undefined
   readonly metadata: { readonly resourceVersion: string | undefined }
+  /** Tells a workload deleted and created again under the same name from the one ktx locked. */
+  readonly uid: string | undefined
+  /** A deletion was requested (the object goes once its finalizers are done). */
+  readonly deleting: boolean
 }
 
-type AppsObject = V1Deployment | V1StatefulSet
+/** A Deployment or StatefulSet as the API returns it. */
+export type AppsObject = V1Deployment | V1StatefulSet
 
 /** `deployment/web` style, for messages. */
 export function describeWorkload(ref: WorkloadRef): string {
@@ -115,29 +121,10 @@ export async function waitWorkloadReady(
   ref: WorkloadRef,
   options: { readonly replicas: number; readonly timeoutMs: number; readonly signal?: AbortSignal },
 ): Promise<void> {
-  const namespace = kube.namespace
-  const plural = ref.kind === 'Deployment' ? 'deployments' : 'statefulsets'
   let latest: AppsObject | undefined
   await waitForWatched<AppsObject>(kube, {
-    watch: {
-      path: `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/${plural}`,
-      resource: plural,
-      fieldSelector: `metadata.name=${ref.name}`,
-      list: async (signal) => {
-        const fieldSelector = `metadata.name=${ref.name}`
-        return ref.kind === 'Deployment'
-          ? kube.call(
-              { verb: 'list', resource: plural, namespace },
-              (o) => kube.apps.listNamespacedDeployment({ namespace, fieldSelector }, o),
-              signal,
-            )
-          : kube.call(
-              { verb: 'list', resource: plural, namespace },
-              (o) => kube.apps.listNamespacedStatefulSet({ namespace, fieldSelector }, o),
-              signal,
-            )
-      },
-    },
+    watch: oneWorkloadCollection(kube, ref),
+    reset: () => (latest = undefined),
     reduce: (type, object) => {
       latest = type === 'DELETED' ? undefined : object
     },
@@ -153,7 +140,7 @@ export async function waitWorkloadReady(
           timeoutMs: options.timeoutMs,
           suggestions: [
             'Raise the limit with --recoverWaitTime <seconds>.',
-            `Look at it: kubectl rollout status -n ${namespace} ${describeWorkload(ref)}`,
+            `Look at it: kubectl rollout status -n ${kube.namespace} ${describeWorkload(ref)}`,
           ],
         },
       ),
@@ -169,7 +156,35 @@ function isSettled(object: AppsObject, replicas: number): boolean {
   return observed && ready === replicas && current === replicas
 }
 
-function toWorkload(kind: WorkloadRef['kind'], object: AppsObject): Workload {
+/** What to watch for one workload: its collection, narrowed to its name. */
+export function oneWorkloadCollection(
+  kube: Kube,
+  ref: WorkloadRef,
+): Pick<WatchObjectsOptions<AppsObject>, 'path' | 'resource' | 'fieldSelector' | 'list'> {
+  const namespace = kube.namespace
+  const plural = ref.kind === 'Deployment' ? 'deployments' : 'statefulsets'
+  const fieldSelector = `metadata.name=${ref.name}`
+  return {
+    path: `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/${plural}`,
+    resource: plural,
+    fieldSelector,
+    list: (signal) =>
+      ref.kind === 'Deployment'
+        ? kube.call(
+            { verb: 'list', resource: plural, namespace },
+            (o) => kube.apps.listNamespacedDeployment({ namespace, fieldSelector }, o),
+            signal,
+          )
+        : kube.call(
+            { verb: 'list', resource: plural, namespace },
+            (o) => kube.apps.listNamespacedStatefulSet({ namespace, fieldSelector }, o),
+            signal,
+          ),
+  }
+}
+
+/** The exchange view of a Deployment or StatefulSet as read or watched. */
+export function toWorkload(kind: WorkloadRef['kind'], object: AppsObject): Workload {
   return {
     ref: { kind, name: object.metadata?.name ?? '' },
     replicas: object.spec?.replicas ?? 1,
@@ -177,5 +192,7 @@ function toWorkload(kind: WorkloadRef['kind'], object: AppsObject): Workload {
     podSpec: object.spec?.template.spec,
     annotations: object.metadata?.annotations,
     metadata: { resourceVersion: object.metadata?.resourceVersion },
+    uid: object.metadata?.uid,
+    deleting: object.metadata?.deletionTimestamp !== undefined,
   }
 }

@@ -11,9 +11,10 @@
  *   selector mode: switch the Service's selector to the shadow, wait until the endpoints are only
  *   the shadow, guard the Service against re-applies;
  *   scale mode: give the shadow the workload's pod labels, wait until it is an endpoint, scale the
- *   workload to 0, wait until the shadow is the only endpoint;
+ *   workload to 0, wait until the shadow is the only endpoint, keep it at 0 (watched: re-scaled when
+ *   its replicas come back, the session ended when the workload's lock or the workload is lost);
  *   both: probe the ClusterIP from the pod until the cluster's proxy sends it to the shadow.
- * Teardown runs backwards: stop the guard, put the selector back (or scale the workload back, wait
+ * Teardown runs backwards: stop the guard (or the workload watch), put the selector back (or scale the workload back, wait
  * for its pods to be Ready and take the shadow out of the Service), wait until the proxy sends
  * callers elsewhere, stop the reverse forwards, SSH, port-forward, delete the pod, release the
  * locks (removing every ktx annotation), delete the Lease.
@@ -115,7 +116,7 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
     const probe = routingProbe(target, opts.expose, tunnel, arrivals)
 
     const record = lockRecordFor(ctx, opts, lease, workload?.ref)
-    let lost: Promise<Error> | undefined
+    let lost: Promise<Error>
     if (workload === undefined) {
       const guard = await switchServiceToShadow(ctx, kube, {
         service,
@@ -129,7 +130,7 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
       })
       lost = guard.lost
     } else {
-      await scaleToShadow(ctx, kube, {
+      const watch = await scaleToShadow(ctx, kube, {
         service,
         workload,
         labels: workloadLabels,
@@ -142,6 +143,7 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
         timeouts: opts.timeouts,
         probe,
       })
+      lost = watch.lost
     }
     if (workload !== undefined) {
       // A replacement shadow pod joins the workload's pods the way the first did.
@@ -166,7 +168,7 @@ export async function exchange(options: ExchangeOptions): Promise<ExchangeSessio
         expose: opts.expose,
         unexposed: plan.unexposed.map(describeTarget),
       },
-      { ctx, lease, tunnel, ...(lost ? { failure: lost } : {}) },
+      { ctx, lease, tunnel, failure: lost },
     )
   } catch (error) {
     throw await ctx.fail(error)

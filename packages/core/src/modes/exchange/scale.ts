@@ -2,9 +2,10 @@
  * Scale mode: the shadow pod takes the workload's pod labels (so the Service, and label-based
  * routing like Istio subsets, select it as one of the workload's pods), then the workload is scaled
  * to 0. The labels are added only once the reverse forwards listen, so the shadow never receives
- * a caller it cannot answer. The undo scales the workload back, waits until its pods are Ready
- * (bounded by `timeouts.recoverWaitMs`), then takes the labels off the shadow and waits until the
- * Service's traffic has left it, before the shadow's forwards stop and the pod goes.
+ * a caller it cannot answer. For the rest of the session the workload is watched and kept at 0
+ * (`workload-watch.ts`). The undo stops the watch, scales the workload back, waits until its pods
+ * are Ready (bounded by `timeouts.recoverWaitMs`), then takes the labels off the shadow and waits
+ * until the Service's traffic has left it, before the shadow's forwards stop and the pod goes.
  */
 import { EXCHANGE_LABEL, LABELS } from '../../contract.js'
 import { ConflictError, UsageError, messageOf } from '../../errors.js'
@@ -15,6 +16,7 @@ import { describeRestore, restoreWorkload, scaleWorkload } from '../../kube/work
 import { type Workload, describeWorkload, waitWorkloadReady } from '../../kube/workload.js'
 import type { SetupContext } from '../shared/setup.js'
 import { type ShadowTraffic, waitTrafficAway, waitTrafficOnShadow } from './traffic.js'
+import { type WorkloadWatch, startWorkloadWatch } from './workload-watch.js'
 
 const KTX_KEYS = new Set<string>([...Object.values(LABELS), EXCHANGE_LABEL])
 
@@ -42,7 +44,10 @@ export function workloadLabelsFor(
   return labels
 }
 
-/** Moves the Service's traffic from the workload to the shadow. Steps `service.switch`, `workload.scale`. */
+/**
+ * Moves the Service's traffic from the workload to the shadow and keeps the workload at 0. Steps
+ * `service.switch`, `workload.scale`.
+ */
 export async function scaleToShadow(
   ctx: SetupContext,
   kube: Kube,
@@ -51,10 +56,10 @@ export async function scaleToShadow(
     readonly labels: Readonly<Record<string, string>>
     readonly pod: string
   },
-): Promise<void> {
+): Promise<WorkloadWatch> {
   await ctx.step('service.switch', () => joinWorkloadPods(ctx, kube, options), options.service)
   const what = describeWorkload(options.workload.ref)
-  await ctx.step('workload.scale', () => scaleWorkloadAway(ctx, kube, options), what)
+  return ctx.step('workload.scale', () => scaleWorkloadAway(ctx, kube, options), what)
 }
 
 // The shadow takes the pod labels and waits to be one of the Service's endpoints. Its undo runs
@@ -92,13 +97,13 @@ async function joinWorkloadPods(
   })
 }
 
-// Scales the workload to 0 (its undo scales it back and waits for it), then waits until the
-// Service's traffic is the shadow's alone.
+// Scales the workload to 0 (its undo scales it back and waits for it), waits until the Service's
+// traffic is the shadow's alone, then starts watching the workload.
 async function scaleWorkloadAway(
   ctx: SetupContext,
   kube: Kube,
   options: ShadowTraffic & { readonly workload: Workload },
-): Promise<void> {
+): Promise<WorkloadWatch> {
   const { workload, timeouts } = options
   const what = describeWorkload(workload.ref)
   const scaled = await scaleWorkload(kube, workload.ref, { session: ctx.id, replicas: 0 }, ctx.signal)
@@ -108,16 +113,17 @@ async function scaleWorkloadAway(
       suggestions: ['Someone recovered or took it over meanwhile; run the command again.'],
     })
   }
-  // The count this session saw in its own record when it scaled: what it puts back, even if the
-  // record is changed meanwhile.
+  // The count this session saw in its own record when it scaled (or, once the watch re-scaled, the
+  // owner's newer one): what it puts back, even if the record is changed meanwhile.
   const saved = scaled.saved ?? workload.replicas
+  const watching: { watch?: WorkloadWatch } = {}
   ctx.stack.defer(
     `scale ${what} back`,
     async (signal, unwind) => {
       const restored = await restoreWorkload(
         kube,
         workload.ref,
-        { sessions: [ctx.id], release: false, saved },
+        { sessions: [ctx.id], release: false, saved: watching.watch?.restoreTo() ?? saved },
         signal,
       )
       for (const message of describeRestore(what, restored)) ctx.emit({ type: 'warning', message })
@@ -137,4 +143,8 @@ async function scaleWorkloadAway(
     { timeoutMs: timeouts.recoverWaitMs + timeouts.cleanupStepMs },
   )
   await waitTrafficOnShadow(ctx, kube, options, ctx.signal)
+  const started = startWorkloadWatch(ctx, kube, { workload, saved, service: options.service })
+  watching.watch = started
+  ctx.stack.defer(`stop watching ${what}`, () => started.stop())
+  return started
 }

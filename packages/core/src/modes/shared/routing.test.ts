@@ -66,4 +66,19 @@ describe('confirmRouting', () => {
     expect(await confirmRouting({ ...base, dialer, arrivals, want: 'shadow', timeoutMs: 10_000 })).toBe(true)
     expect(calls).toBe(12)
   })
+
+  it('counts refused probes as away: a Service with no pod behind it does not reach the shadow', async () => {
+    const arrivals = new Arrivals()
+    let calls = 0
+    const dialer: Dialer = {
+      dial() {
+        calls += 1
+        return Promise.reject(new DialError('10.96.0.10:80: connection refused', 'ECONNREFUSED'))
+      },
+    }
+    const started = Date.now()
+    expect(await confirmRouting({ ...base, dialer, arrivals, want: 'away', timeoutMs: 10_000 })).toBe(true)
+    expect(calls).toBe(10)
+    expect(Date.now() - started).toBeLessThan(5_000)
+  })
 })

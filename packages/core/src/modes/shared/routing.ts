@@ -97,8 +97,10 @@ export async function confirmRouting(options: ConfirmRoutingOptions): Promise<bo
       signal.throwIfAborted()
       // No tunnel, no probes: there is nothing left to confirm through.
       if (dialErrorCode(error) === 'ENOTCONN') return false
-      agreeing = 0
-      // A refused probe (a stale rule to a pod that is gone) is retried after a short pause.
+      // A refused probe met no pod (a stale rule to a pod that is gone, or a Service with none
+      // behind it, such as a workload deleted under the session): not the shadow, which answers
+      // while this runs. It agrees with `away`; for `shadow` it is retried after a short pause.
+      agreeing = options.want === 'away' ? agreeing + 1 : 0
       await delay(100, undefined, { signal })
       continue
     }
