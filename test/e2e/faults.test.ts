@@ -275,6 +275,7 @@ describe('a tunnel that cannot be rebuilt in time', () => {
         /Error \(KTX_TUNNEL_LOST\): Lost the tunnel to the shadow pod and could not rebuild it within \d+s: .*exceeded quota/,
       )
       expect(result.stderr).toContain('--reconnectTimeout')
+      expect(result.stderr).not.toMatch(/could not confirm within/)
     } finally {
       await kubectl(env, ['-n', suite.namespace, 'delete', 'resourcequota', 'no-pods'])
     }

@@ -110,7 +110,7 @@ async function confirmName(
   if (port === undefined) return
   const host = `${opts.name}.${kube.namespace}`
   const timeoutMs = opts.timeouts.endpointsMs
-  const confirmed = await confirmRouting({
+  const verdict = await confirmRouting({
     dialer: shadow.tunnel,
     arrivals: shadow.arrivals,
     host,
@@ -119,7 +119,7 @@ async function confirmName(
     timeoutMs,
     signal: ctx.signal,
   })
-  if (confirmed) return
+  if (verdict === 'confirmed') return
   ctx.emit({
     type: 'warning',
     message: `could not confirm within ${Math.round(timeoutMs / 1000)}s that ${host}:${port} reaches this machine from inside the cluster (the cluster DNS may still remember that the name did not exist, or the node may not route a pod's connections back to itself); it may take a moment`,

@@ -25,21 +25,27 @@ describe('confirmRouting', () => {
   it('waits for ten probes in a row to reach the shadow', async () => {
     const arrivals = new Arrivals()
     const dialer = proxy(arrivals, (n) => n >= 2 && n !== 3)
-    expect(await confirmRouting({ ...base, dialer, arrivals, want: 'shadow', timeoutMs: 10_000 })).toBe(true)
+    expect(await confirmRouting({ ...base, dialer, arrivals, want: 'shadow', timeoutMs: 10_000 })).toBe(
+      'confirmed',
+    )
     expect(dialer.probes).toBe(14)
   })
 
   it('confirms the traffic left the shadow once ten probes in a row did not come back', async () => {
     const arrivals = new Arrivals()
     const dialer = proxy(arrivals, (n) => n < 1)
-    expect(await confirmRouting({ ...base, dialer, arrivals, want: 'away', timeoutMs: 10_000 })).toBe(true)
+    expect(await confirmRouting({ ...base, dialer, arrivals, want: 'away', timeoutMs: 10_000 })).toBe(
+      'confirmed',
+    )
     expect(dialer.probes).toBe(11)
   })
 
-  it('gives up (false) when the proxy never agrees within the time', async () => {
+  it('gives up (timed-out) when the proxy never agrees within the time', async () => {
     const arrivals = new Arrivals()
     const dialer = proxy(arrivals, () => false)
-    expect(await confirmRouting({ ...base, dialer, arrivals, want: 'shadow', timeoutMs: 300 })).toBe(false)
+    expect(await confirmRouting({ ...base, dialer, arrivals, want: 'shadow', timeoutMs: 300 })).toBe(
+      'timed-out',
+    )
   })
 
   it('stops at once when the tunnel is gone', async () => {
@@ -48,7 +54,9 @@ describe('confirmRouting', () => {
       dial: () => Promise.reject(new DialError('10.96.0.10:80: the SSH connection is closed', 'ENOTCONN')),
     }
     const started = Date.now()
-    expect(await confirmRouting({ ...base, dialer, arrivals, want: 'away', timeoutMs: 10_000 })).toBe(false)
+    expect(await confirmRouting({ ...base, dialer, arrivals, want: 'away', timeoutMs: 10_000 })).toBe(
+      'no-tunnel',
+    )
     expect(Date.now() - started).toBeLessThan(1_000)
   })
 
@@ -63,7 +71,9 @@ describe('confirmRouting', () => {
         return Promise.resolve(new PassThrough())
       },
     }
-    expect(await confirmRouting({ ...base, dialer, arrivals, want: 'shadow', timeoutMs: 10_000 })).toBe(true)
+    expect(await confirmRouting({ ...base, dialer, arrivals, want: 'shadow', timeoutMs: 10_000 })).toBe(
+      'confirmed',
+    )
     expect(calls).toBe(12)
   })
 
@@ -77,7 +87,9 @@ describe('confirmRouting', () => {
       },
     }
     const started = Date.now()
-    expect(await confirmRouting({ ...base, dialer, arrivals, want: 'away', timeoutMs: 10_000 })).toBe(true)
+    expect(await confirmRouting({ ...base, dialer, arrivals, want: 'away', timeoutMs: 10_000 })).toBe(
+      'confirmed',
+    )
     expect(calls).toBe(10)
     expect(Date.now() - started).toBeLessThan(5_000)
   })

@@ -78,17 +78,20 @@ const AGREEING_PROBES = 10
 const ARRIVAL_WINDOW_MS = 150
 const DIAL_TIMEOUT_MS = 5_000
 
+/** How a routing check ended: agreed, out of time (the caller warns), or no tunnel left to probe through. */
+export type RoutingVerdict = 'confirmed' | 'timed-out' | 'no-tunnel'
+
 /**
  * Probes until {@link AGREEING_PROBES} consecutive probes agree with `want`.
- * @returns false when `timeoutMs` ran out first (the caller warns); never throws but `signal.reason`.
+ * @returns the verdict; never throws but `signal.reason`.
  */
-export async function confirmRouting(options: ConfirmRoutingOptions): Promise<boolean> {
+export async function confirmRouting(options: ConfirmRoutingOptions): Promise<RoutingVerdict> {
   const { arrivals, signal } = options
   const deadline = Date.now() + options.timeoutMs
   let agreeing = 0
   while (agreeing < AGREEING_PROBES) {
     signal.throwIfAborted()
-    if (Date.now() > deadline) return false
+    if (Date.now() > deadline) return 'timed-out'
     const since = arrivals.count
     let socket
     try {
@@ -96,7 +99,7 @@ export async function confirmRouting(options: ConfirmRoutingOptions): Promise<bo
     } catch (error) {
       signal.throwIfAborted()
       // No tunnel, no probes: there is nothing left to confirm through.
-      if (dialErrorCode(error) === 'ENOTCONN') return false
+      if (dialErrorCode(error) === 'ENOTCONN') return 'no-tunnel'
       // A refused probe met no pod (a stale rule to a pod that is gone, or a Service with none
       // behind it, such as a workload deleted under the session): not the shadow, which answers
       // while this runs. It agrees with `away`; for `shadow` it is retried after a short pause.
@@ -108,7 +111,7 @@ export async function confirmRouting(options: ConfirmRoutingOptions): Promise<bo
     socket.destroy()
     agreeing = arrived === (options.want === 'shadow') ? agreeing + 1 : 0
   }
-  return true
+  return 'confirmed'
 }
 
 // A dial through a tunnel that silently died would never settle; a (ref'd) timer bounds it.
@@ -125,14 +128,21 @@ async function dialWithin(options: ConfirmRoutingOptions, timeoutMs: number): Pr
   }
 }
 
-/** Runs {@link confirmRouting} and turns a timeout into a warning event. */
+/**
+ * Runs {@link confirmRouting} and turns a timeout into a warning event. Without a tunnel (a
+ * session that lost it for good, undoing) there is nothing to warn about: the undo is done.
+ */
 export async function confirmOrWarn(
   ctx: Pick<SetupContext, 'emit' | 'log'>,
   service: string,
   options: ConfirmRoutingOptions,
 ): Promise<void> {
-  const confirmed = await confirmRouting(options)
-  if (confirmed) return
+  const verdict = await confirmRouting(options)
+  if (verdict === 'confirmed') return
+  if (verdict === 'no-tunnel') {
+    ctx.log.info('No tunnel left to confirm routing through', { service, want: options.want })
+    return
+  }
   const what = options.want === 'shadow' ? 'reach the shadow pod' : 'stop reaching the shadow pod'
   ctx.emit({
     type: 'warning',
