@@ -3,6 +3,7 @@ import { preview } from '@ktx/core'
 
 import { KtxCommand } from '../base-command.js'
 import { previewFlags, toPreviewOptions } from '../flags/preview.js'
+import { sessionJson } from '../render/json.js'
 import { renderPreviewReady } from '../render/preview.js'
 
 /** `ktx preview`: a process on this machine appears in the cluster as a new Service. */
@@ -23,7 +24,7 @@ export default class Preview extends KtxCommand {
     const { args, flags } = await this.parse(Preview)
     const runtime = this.runtime(flags.debug)
     const session = await preview({ ...toPreviewOptions(args.name, flags), ...runtime })
-    this.log(renderPreviewReady(session).join('\n'))
-    await this.hold(session)
+    const value = sessionJson(session, ['service', 'type', 'clusterIP', 'pod', 'expose'])
+    await this.ready(session, value, renderPreviewReady(session))
   }
 }
