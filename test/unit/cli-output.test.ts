@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 
-import { KubeApiError } from '@ktx/core'
+import { TunnelError } from '@ktx/core'
 
 import { describeError } from '../../packages/cli/src/render/error.js'
 import type { AnyEvent } from '../../packages/cli/src/render/events.js'
@@ -187,7 +187,7 @@ describe('CLI output of a connect session', () => {
   })
 
   it('errors: human on stderr (plain and tty), one JSON object on stdout', () => {
-    const error = new KubeApiError(
+    const error = new TunnelError(
       'KTX_KUBE_UNREACHABLE',
       'Cannot reach the API server at https://10.0.0.1:6443',
       {
@@ -208,11 +208,11 @@ describe('CLI output of a connect session', () => {
     createOutput('json', json, { debug: false }).error('connect', report, '/tmp/ktx.log')
     expect(JSON.parse(json.stdout.text)).toMatchInlineSnapshot(`
       {
-        "category": "cluster",
+        "category": "network",
         "code": "KTX_KUBE_UNREACHABLE",
         "command": "connect",
         "data": {},
-        "exitCode": 6,
+        "exitCode": 7,
         "log": "/tmp/ktx.log",
         "message": "Cannot reach the API server at https://10.0.0.1:6443",
         "suggestions": [
