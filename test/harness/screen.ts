@@ -14,11 +14,16 @@ export function screenOf(raw: string): string[] {
     lines[row] = line.join('')
     col += 1
   }
-  const controls = /\u001b\[(\d*)([A-Za-z])|\u001b\][^\u0007]*\u0007|\r\n|[\r\n]|[^\r\n\u001b]/gu
+  const ESC = '\u001b'
+  const BEL = '\u0007'
+  const controls = new RegExp(
+    `${ESC}\\[(\\d*)([A-Za-z])|${ESC}\\][^${BEL}]*${BEL}|\\r\\n|[\\r\\n]|[^\\r\\n${ESC}]`,
+    'gu',
+  )
   for (const match of raw.matchAll(controls)) {
     const [token, count, command] = match
     if (command === 'A') {
-      row = Math.max(0, row - Number(count || 1))
+      row = Math.max(0, row - (count === undefined || count === '' ? 1 : Number(count)))
     } else if (command === 'K') {
       lines[row] = count === '2' ? '' : [...(lines[row] ?? '')].slice(0, col).join('')
     } else if (command !== undefined || token.startsWith('\u001b')) {
@@ -28,7 +33,7 @@ export function screenOf(raw: string): string[] {
     } else if (token === '\n' || token === '\r\n') {
       row += 1
       col = 0
-      if (lines[row] === undefined) lines[row] = ''
+      lines[row] ??= ''
     } else {
       put(token)
     }

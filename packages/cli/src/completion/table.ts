@@ -39,7 +39,7 @@ export function completionTable(commands: readonly Command.Cached[]): Completion
           ? { value: { options: [...(f.options ?? [])], file: FILE_FLAGS.has(f.name) } }
           : {}),
       })),
-    args: Object.values(c.args).map((a) => [...(a.options ?? [])]),
+    args: Object.values(c.args).map((a): string[] => (a.options ?? []).map(String)),
   }))
   const paths = new Set<string>()
   for (const { path } of rows) {
