@@ -3,6 +3,7 @@
  * the live step list (spinners redrawn in place, each step ending in ✓ and its time), the boxed
  * summary of what is reachable and how, and Ctrl+C typed into the terminal ending the session
  * with nothing left. The summary is checked against reality: curl through the proxy it names.
+ * A failing verb on a terminal: the failed step becomes ✗, the error follows with the log path.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 
@@ -84,6 +85,27 @@ describe('ktx connect on a terminal', () => {
     }
     expect(await ktx.exited).toBe(0)
     expect(ktx.screen()).toContain('Disconnected; everything ktx created was removed.')
+    await suite.expectNoLeftovers()
+  })
+
+  it('a failing step turns into ✗ and the error prints below it with Try this and the log; exit 6', async () => {
+    const ktx = startKtxInTerminal(suite.env, [
+      'exchange',
+      'nosuch',
+      '--expose',
+      '3000:80',
+      '-n',
+      suite.namespace,
+    ])
+    const code = await ktx.exited
+    const screen = ktx.screen()
+    expect(code).toBe(6)
+    expect(screen.filter((line) => SPINNER.test(line))).toEqual([])
+    const failed = screen.findIndex((line) => line.startsWith('✗ Looking up the Service and its ports'))
+    expect(failed, screen.join('\n')).toBeGreaterThan(-1)
+    expect(screen[failed + 1]).toMatch(/^Error \(KTX_SERVICE_NOT_FOUND\): /)
+    expect(screen).toContain('Try this:')
+    expect(screen.at(-1)).toMatch(/^Details: \S+\.log$/)
     await suite.expectNoLeftovers()
   })
 })
