@@ -6,7 +6,7 @@
 #   sudo ip netns exec ktx-laptop curl http://web.ktx-demo/          (tun mode)
 #   sudo ip netns exec ktx-laptop curl --socks5-hostname <printed address> http://web.ktx-demo/
 # Ctrl-C ends the session and removes everything it made. Needs root (Linux).
-# KTX_DEMO_MODE=socks|tun chooses the mode (default tun when tun2socks is available).
+# KTX_DEMO_MODE=socks|tun chooses the mode (default tun, with the tun2socks the cluster set-up cached: $TUN2SOCKS).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"

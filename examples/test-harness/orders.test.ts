@@ -4,6 +4,8 @@
  * The host running this suite cannot resolve cluster names (`orders.<namespace>` is not in its
  * DNS), so the first test shows the name fails without ktx, and the second that it answers with it.
  */
+import { get } from 'node:http'
+
 import { connect, type ConnectSession } from '@ktx/core'
 import { fetch } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -14,6 +16,7 @@ import {
   deployWeb,
   loadClusterEnv,
 } from '../../test/harness/cluster.js'
+import { ktxLeftovers } from '../../test/harness/ktx.js'
 
 const env = loadClusterEnv()
 let namespace: FixtureNamespace
@@ -30,8 +33,13 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await session.close()
-  await namespace.close()
+  try {
+    await session.close()
+    // Closing removed the shadow pod and the lease: nothing of ktx is left in the namespace.
+    expect(await ktxLeftovers(env, namespace.name)).toEqual([])
+  } finally {
+    await namespace.close()
+  }
 })
 
 describe('orders, called from a test through ktx', () => {
@@ -43,5 +51,16 @@ describe('orders, called from a test through ktx', () => {
     const response = await fetch(`http://orders.${namespace.name}/`, { dispatcher: session.dispatcher })
     expect(response.status).toBe(200)
     expect((await response.text()).trim()).toBe('orders: 3 open')
+  })
+
+  it('answers node:http through the session agent, by its full cluster name', async () => {
+    const body = await new Promise<string>((resolve, reject) => {
+      get(`http://orders.${namespace.name}.svc.cluster.local/`, { agent: session.httpAgent }, (response) => {
+        let text = ''
+        response.on('data', (chunk: Buffer) => (text += chunk.toString()))
+        response.on('end', () => resolve(text))
+      }).on('error', reject)
+    })
+    expect(body.trim()).toBe('orders: 3 open')
   })
 })

@@ -41,7 +41,14 @@ let laptop: LaptopServers
 async function ktxJson<T>(args: readonly string[]): Promise<T> {
   const result = await runKtx(env, [...args, '--json'], 60_000)
   expect(result.code, result.stderr).toBe(0)
-  return JSON.parse(result.stdout) as T
+  // --json prints NDJSON: the report is the result line's `result`.
+  const lines = result.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string; result?: T })
+  const final = lines.at(-1)
+  expect(final?.type).toBe('result')
+  return final?.result as T
 }
 
 beforeAll(async () => {

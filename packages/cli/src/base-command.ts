@@ -1,19 +1,18 @@
 import { join } from 'node:path'
 
-import { Command, Errors, type Interfaces } from '@oclif/core'
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
 import {
   type LocalSessionFile,
   type Logger,
   type Session,
   type SessionEvent,
-  isKtxError,
   messageOf,
   trackLocalSession,
 } from '@ktx/core'
 
 import { type LogFile, openLogFile, stderrLogger, teeLogger } from './logger.js'
-import { Interrupted, renderError } from './render/error.js'
-import { renderEvent } from './render/events.js'
+import { Interrupted, describeError } from './render/error.js'
+import { type Output, createOutput, pickOutputKind } from './render/output.js'
 import { fillFromUserConfig, loadUserConfig, stateDir } from './user-config.js'
 
 // oclif's FlagOutput / ArgOutput, which it does not export.
@@ -46,7 +45,19 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
  * A process that is killed (-9) leaves its changes to `ktx clean`.
  */
 export abstract class KtxCommand extends Command {
+  /** Every command's `--json` (oclif merges base flags into each command's own). */
+  static override baseFlags = {
+    json: Flags.boolean({
+      description:
+        'Print NDJSON on stdout: progress events, then one result object (or one error object with code, message and suggestions).',
+      default: false,
+    }),
+  }
+
   #session: Session | undefined
+  #json: boolean | undefined
+  #debug = false
+  #output: Output | undefined
   #signals = 0
   readonly #abort = new AbortController()
   readonly #hurry = new AbortController()
@@ -61,8 +72,35 @@ export abstract class KtxCommand extends Command {
     argv?: string[],
   ): Promise<Interfaces.ParserOutput<F, B, A>> {
     const parsed = await super.parse(options, argv)
+    this.#json = parsed.flags.json === true
+    this.#debug = parsed.flags.debug === true
     const commandFlags = options?.flags ?? {}
     return { ...parsed, flags: fillFromUserConfig(parsed.flags, commandFlags, await loadUserConfig()) }
+  }
+
+  /** Where this run's words go (made on first use: after parse it knows `--json`). */
+  protected get output(): Output {
+    // A parse that failed never set #json; the raw argv still says whether JSON was asked for.
+    const json = this.#json ?? this.argv.includes('--json')
+    const streams = { stdout: process.stdout, stderr: process.stderr }
+    this.#output ??= createOutput(pickOutputKind(json, streams, process.env), streams, { debug: this.#debug })
+    return this.#output
+  }
+
+  /** The command's outcome: `value` under `--json`, otherwise `lines` on stdout. */
+  protected result(value: unknown, lines: readonly string[]): void {
+    this.output.result(this.commandName, value, lines)
+  }
+
+  /** A session is ready: its summary (boxed on a terminal, `value` under `--json`), then hold it. */
+  protected async ready(session: Session, value: unknown, lines: readonly string[]): Promise<void> {
+    this.output.result(this.commandName, value, lines, { summary: true })
+    await this.hold(session)
+  }
+
+  /** `exchange`, `config set`: the command as typed. */
+  protected get commandName(): string {
+    return (this.id ?? '').replaceAll(':', ' ')
   }
 
   protected runtime(debug: boolean): Runtime {
@@ -71,10 +109,11 @@ export abstract class KtxCommand extends Command {
       for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined)
       for (const name of STOP_SIGNALS) process.on(name, (signal) => this.#onSignal(signal))
     }
-    // Every run keeps a debug-level log under ~/.ktx/logs (third-party output goes only there).
-    this.#logFile ??= openLogFile(join(stateDir(), 'logs'))
+    const logFile = this.#openLog()
+    const output = this.output
+    const console = stderrLogger(debug, (line) => output.note(line))
     return {
-      logger: this.#logFile ? teeLogger(stderrLogger(debug), this.#logFile.logger) : stderrLogger(debug),
+      logger: logFile ? teeLogger(console, logFile.logger) : console,
       onEvent: (event) => {
         // `ktx status` shows a healing tunnel as degraded.
         if (event.type === 'tunnel.degraded' || event.type === 'tunnel.restored') {
@@ -82,18 +121,30 @@ export abstract class KtxCommand extends Command {
             ?.setState(event.type === 'tunnel.degraded' ? 'degraded' : 'ready')
             .catch(() => undefined)
         }
-        const line = renderEvent(event, debug)
-        if (line !== undefined) process.stderr.write(`${line}\n`)
+        output.event(event)
       },
       signal: this.#abort.signal,
       hurry: this.#hurry.signal,
     }
   }
 
+  // Every run that does something keeps a debug-level log under ~/.ktx/logs (third-party output
+  // goes only there), and every error names it.
+  #openLog(): LogFile | undefined {
+    this.#logFile ??= openLogFile(join(stateDir(), 'logs'))
+    return this.#logFile
+  }
+
+  #say(line: string): void {
+    this.output.note(line)
+  }
+
   #onSignal(signal: NodeJS.Signals): void {
     this.#signals += 1
     if (this.#signals === 1) {
-      say(`${signal}: disconnecting … (press Ctrl+C again to skip the waits; everything is still put back)`)
+      this.#say(
+        `${signal}: disconnecting … (press Ctrl+C again to skip the waits; everything is still put back)`,
+      )
       if (this.#session) {
         this.#register?.setState('closing').catch(() => undefined)
         this.#session.close().catch(() => undefined)
@@ -103,13 +154,13 @@ export abstract class KtxCommand extends Command {
       return
     }
     if (this.#signals === 2) {
-      say(`${signal}: putting everything back without waiting for it to settle …`)
+      this.#say(`${signal}: putting everything back without waiting for it to settle …`)
       this.#hurried = signal
       this.#hurry.abort(new Interrupted(signal))
       this.#session?.hurry().catch(() => undefined)
       return
     }
-    say(`${signal}: still putting back what ktx changed (kill -9 would leave it to \`ktx clean\`)`)
+    this.#say(`${signal}: still putting back what ktx changed (kill -9 would leave it to \`ktx clean\`)`)
   }
 
   /** Waits until the session ends; a lost tunnel or an incomplete cleanup becomes the command's error. */
@@ -123,26 +174,30 @@ export abstract class KtxCommand extends Command {
     }
     const end = await session.ended
     await this.#register?.close().catch(() => undefined)
+    this.output.stop()
     if (end.reason === 'failed' || end.error !== undefined) throw end.error
-    say('Disconnected; everything ktx created was removed.')
+    this.output.ended(this.commandName, end.reason)
+    this.#say('Disconnected; everything ktx created was removed.')
     // A hurried close did every undo but did not see them settle: not a clean exit.
     if (this.#hurried) throw new Interrupted(this.#hurried)
   }
 
+  /**
+   * Every failure, a refused flag included, as `Error (CODE): message`, "Try this:" and the log
+   * file (or one JSON error object), with the exit code of its category.
+   */
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
-    // oclif's own errors (bad flags, this.exit) keep oclif's rendering and exit codes.
-    if (error instanceof Errors.CLIError) return super.catch(error)
-    const { lines, exitCode } = renderError(error)
-    const detailed = !isKtxError(error) || ['cluster', 'network', 'host', 'cleanup'].includes(error.category)
-    if (this.#logFile && detailed) {
-      this.#logFile.logger.error('Command failed', { error })
-      lines.push(`Details: ${this.#logFile.path}`)
-    }
-    process.stderr.write(`${lines.join('\n')}\n`)
-    this.exit(exitCode)
+    // this.exit() and oclif's own exits are already decided.
+    if (error instanceof Errors.ExitError) return super.catch(error)
+    const help = [this.config.bin, this.commandName, '--help'].filter((part) => part !== '').join(' ')
+    const report = describeError(error, help)
+    const logFile = this.#openLog()
+    logFile?.logger.error('Command failed', {
+      error,
+      code: report.code,
+      ...(error.stack === undefined ? {} : { stack: error.stack }),
+    })
+    this.output.error(this.commandName, report, logFile?.path)
+    this.exit(report.exitCode)
   }
-}
-
-function say(line: string): void {
-  process.stderr.write(`${line}\n`)
 }

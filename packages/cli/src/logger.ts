@@ -3,12 +3,19 @@ import { join } from 'node:path'
 
 import type { LogFields, Logger } from '@ktx/core'
 
-/** A logger writing one line per message to stderr; debug lines only with --debug. */
-export function stderrLogger(debug: boolean, bindings: LogFields = {}): Logger {
+/**
+ * A logger writing one line per message to `sink` (the terminal's stderr, through the progress
+ * display so a live step list is not overwritten); debug and info lines only with --debug.
+ */
+export function stderrLogger(
+  debug: boolean,
+  sink: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  bindings: LogFields = {},
+): Logger {
   const write = (level: string, message: string, fields?: LogFields): void => {
     const all = { ...bindings, ...fields }
     const extra = Object.keys(all).length > 0 ? ` ${JSON.stringify(all)}` : ''
-    process.stderr.write(`${level} ${message}${extra}\n`)
+    sink(`${level} ${message}${extra}`)
   }
   return {
     debug: (m, f) => {
@@ -19,7 +26,7 @@ export function stderrLogger(debug: boolean, bindings: LogFields = {}): Logger {
     },
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),
-    child: (more) => stderrLogger(debug, { ...bindings, ...more }),
+    child: (more) => stderrLogger(debug, sink, { ...bindings, ...more }),
   }
 }
 

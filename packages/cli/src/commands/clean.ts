@@ -22,15 +22,17 @@ export default class Clean extends KtxCommand {
     const { flags } = await this.parse(Clean)
     const { logger, signal } = this.runtime(flags.debug)
     const options = { ...toCleanOptions(flags), logger, signal }
-    if (!flags.clusterOnly) {
-      const local = await cleanLocal(options)
-      this.log(renderCleanLocal(local).join('\n'))
-    }
+    const local = flags.clusterOnly ? undefined : await cleanLocal(options)
     if (flags.allNamespaces) {
-      this.log(renderCleanAllNamespaces(await cleanAllNamespaces(options)).join('\n'))
-    } else if (!flags.localOnly) {
-      const report = await cleanCluster(options)
-      this.log(renderCleanCluster(report).join('\n'))
+      const all = await cleanAllNamespaces(options)
+      this.result({ local, all }, [
+        ...(local ? renderCleanLocal(local) : []),
+        ...renderCleanAllNamespaces(all),
+      ])
+      return
     }
+    const cluster = flags.localOnly ? undefined : await cleanCluster(options)
+    const lines = [...(local ? renderCleanLocal(local) : []), ...(cluster ? renderCleanCluster(cluster) : [])]
+    this.result({ local, cluster }, lines)
   }
 }

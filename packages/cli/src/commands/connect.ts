@@ -3,6 +3,7 @@ import { connect, planConnectRoutes } from '@ktx/core'
 import { KtxCommand } from '../base-command.js'
 import { connectFlags, toConnectOptions } from '../flags/connect.js'
 import { renderConnectReady } from '../render/connect.js'
+import { sessionJson } from '../render/json.js'
 import { renderRoutePlan } from '../render/tun.js'
 
 /** `ktx connect`: reach cluster Pod IPs, ClusterIPs and DNS names from this machine. */
@@ -22,11 +23,15 @@ export default class Connect extends KtxCommand {
     const { flags } = await this.parse(Connect)
     const options = { ...toConnectOptions(flags), ...this.runtime(flags.debug) }
     if (flags.dryRun) {
-      this.log(renderRoutePlan(await planConnectRoutes(options)).join('\n'))
+      const plan = await planConnectRoutes(options)
+      this.result(plan, renderRoutePlan(plan))
       return
     }
     const session = await connect(options)
-    this.log(renderConnectReady(session).join('\n'))
-    await this.hold(session)
+    const value = {
+      ...sessionJson(session, ['pod', 'socks', 'http', 'tun']),
+      mode: session.tun ? 'tun' : 'socks',
+    }
+    await this.ready(session, value, renderConnectReady(session))
   }
 }

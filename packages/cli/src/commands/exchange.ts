@@ -4,6 +4,7 @@ import { exchange } from '@ktx/core'
 import { KtxCommand } from '../base-command.js'
 import { exchangeFlags, toExchangeOptions } from '../flags/exchange.js'
 import { renderExchangeReady } from '../render/exchange.js'
+import { sessionJson } from '../render/json.js'
 
 /** `ktx exchange`: the cluster's callers of a Service reach a process on this machine. */
 export default class Exchange extends KtxCommand {
@@ -25,9 +26,8 @@ export default class Exchange extends KtxCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Exchange)
     const runtime = this.runtime(flags.debug)
-    const options = toExchangeOptions(args.target, flags)
-    const session = await exchange({ ...options, ...runtime })
-    this.log(renderExchangeReady(session).join('\n'))
-    await this.hold(session)
+    const session = await exchange({ ...toExchangeOptions(args.target, flags), ...runtime })
+    const value = sessionJson(session, ['service', 'mode', 'workload', 'pod', 'expose', 'unexposed'])
+    await this.ready(session, value, renderExchangeReady(session))
   }
 }

@@ -3,6 +3,7 @@ import { mesh } from '@ktx/core'
 
 import { KtxCommand } from '../base-command.js'
 import { meshFlags, toMeshOptions } from '../flags/mesh.js'
+import { sessionJson } from '../render/json.js'
 import { renderMeshReady } from '../render/mesh.js'
 
 /** `ktx mesh`: only requests carrying this developer's mark reach a process on this machine. */
@@ -23,9 +24,8 @@ export default class Mesh extends KtxCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Mesh)
     const runtime = this.runtime(flags.debug)
-    const options = toMeshOptions(args.service, flags)
-    const session = await mesh({ ...options, ...runtime })
-    this.log(renderMeshReady(session).join('\n'))
-    await this.hold(session)
+    const session = await mesh({ ...toMeshOptions(args.service, flags), ...runtime })
+    const keys = ['service', 'mode', 'mark', 'pod', 'router', 'meshService', 'expose', 'servicePort'] as const
+    await this.ready(session, sessionJson(session, keys), renderMeshReady(session))
   }
 }

@@ -3,6 +3,7 @@ import { preview } from '@ktx/core'
 
 import { KtxCommand } from '../base-command.js'
 import { previewFlags, toPreviewOptions } from '../flags/preview.js'
+import { sessionJson } from '../render/json.js'
 import { renderPreviewReady } from '../render/preview.js'
 
 /** `ktx preview`: a process on this machine appears in the cluster as a new Service. */
@@ -22,9 +23,8 @@ export default class Preview extends KtxCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Preview)
     const runtime = this.runtime(flags.debug)
-    const options = toPreviewOptions(args.name, flags)
-    const session = await preview({ ...options, ...runtime })
-    this.log(renderPreviewReady(session).join('\n'))
-    await this.hold(session)
+    const session = await preview({ ...toPreviewOptions(args.name, flags), ...runtime })
+    const value = sessionJson(session, ['service', 'type', 'clusterIP', 'pod', 'expose'])
+    await this.ready(session, value, renderPreviewReady(session))
   }
 }

@@ -23,6 +23,6 @@ export default class Recover extends KtxCommand {
     const { args, flags } = await this.parse(Recover)
     const { logger, signal } = this.runtime(flags.debug)
     const report = await recover({ ...toRecoverOptions(args.service, flags), logger, signal })
-    this.log(renderRecover(report).join('\n'))
+    this.result(report, renderRecover(report))
   }
 }

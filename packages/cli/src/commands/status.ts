@@ -22,10 +22,10 @@ export default class Status extends KtxCommand {
     const { signal } = this.runtime(flags.debug)
     if (flags.cluster) {
       const report = await clusterStatus({ ...toClusterStatusOptions(flags), signal })
-      this.log(flags.json ? JSON.stringify(report, null, 2) : renderClusterStatus(report).join('\n'))
+      this.result(report, renderClusterStatus(report))
       return
     }
     const report = await localStatus({ stateDir: stateDir() })
-    this.log(flags.json ? JSON.stringify(report, null, 2) : renderLocalStatus(report).join('\n'))
+    this.result(report, renderLocalStatus(report))
   }
 }

@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core'
+import { Args } from '@oclif/core'
 import { SETTING_KEYS } from '@ktx/core'
 
 /** The setting name argument of `ktx config get/set/unset`. */
@@ -7,8 +7,3 @@ export const settingArg = Args.string({
   required: true,
   options: [...SETTING_KEYS],
 })
-
-/** `ktx config list --json`. */
-export const configListFlags = {
-  json: Flags.boolean({ description: 'Print the settings as JSON.', default: false }),
-}

@@ -13,7 +13,6 @@ export const statusFlags = {
       "List every ktx session in the namespace from its Lease (anyone's, alive or dead) instead of this machine's.",
     default: false,
   }),
-  json: Flags.boolean({ description: 'Print JSON.', default: false }),
 }
 
 /** Parsed flag values of `ktx status`. */

@@ -13,8 +13,3 @@ export function renderConfigList(settings: readonly ResolvedSetting[], path: str
   })
   return [...lines, `Config file: ${path}`]
 }
-
-/** `ktx config list --json`. */
-export function configListJson(settings: readonly ResolvedSetting[], path: string): string {
-  return JSON.stringify({ path, settings }, null, 2)
-}

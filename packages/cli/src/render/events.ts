@@ -2,6 +2,30 @@ import { type SessionEvent, type StepId, messageOf } from '@ktx/core'
 
 import { formatLabels } from './format.js'
 
+/** Whatever `onEvent` may receive: core's events, and ones a newer core adds. */
+export type AnyEvent = SessionEvent | { readonly type: string }
+
+const KNOWN = new Set<string>([
+  'step.start',
+  'step.done',
+  'step.fail',
+  'tunnel.down',
+  'tunnel.degraded',
+  'tunnel.restored',
+  'heartbeat.failed',
+  'cleanup.step',
+  'cleanup.failed',
+  'warning',
+  'local.unreachable',
+  'service.repointed',
+  'lock.recovered',
+])
+
+/** Narrows an event to the ones this CLI knows by name. */
+export function isKnownEvent(event: AnyEvent): event is SessionEvent {
+  return KNOWN.has(event.type)
+}
+
 const STEP_TEXT: Readonly<Record<StepId, string>> = {
   'kube.connect': 'Loading kubeconfig',
   'lease.create': 'Creating session lease',
@@ -30,13 +54,20 @@ const STEP_TEXT: Readonly<Record<StepId, string>> = {
   ready: 'Ready',
 }
 
+/** What a step is called on screen; a step a newer core adds shows by its id. */
+export function stepText(step: StepId, detail?: string): string {
+  const known = (STEP_TEXT as Partial<Record<string, string>>)[step] ?? step
+  return detail ? `${known} (${detail})` : known
+}
+
 /** One progress line for an event, or undefined for events not worth a line at normal verbosity. */
-export function renderEvent(event: SessionEvent, debug: boolean): string | undefined {
+export function renderEvent(event: AnyEvent, debug: boolean): string | undefined {
+  if (!isKnownEvent(event)) return `Event ${event.type}${fieldsOf(event)}`
   switch (event.type) {
     case 'step.start':
-      return `${STEP_TEXT[event.step]}${event.detail ? ` (${event.detail})` : ''} …`
+      return `${stepText(event.step, event.detail)} …`
     case 'step.done':
-      return debug ? `${STEP_TEXT[event.step]}: done` : undefined
+      return debug ? `${stepText(event.step)}: done` : undefined
     case 'step.fail':
       return undefined
     case 'tunnel.down':
@@ -60,4 +91,11 @@ export function renderEvent(event: SessionEvent, debug: boolean): string | undef
     case 'lock.recovered':
       return `${event.service} was left by session ${event.session} of ${event.owner} (${event.lastAlive}); restored it before taking over`
   }
+}
+
+// An event this CLI does not know yet still says what it carries.
+function fieldsOf(event: { readonly type: string }): string {
+  const rest = Object.entries(event as Record<string, unknown>).filter(([key]) => key !== 'type')
+  if (rest.length === 0) return ''
+  return ` ${rest.map(([key, value]) => `${key}=${value instanceof Error ? value.message : JSON.stringify(value)}`).join(' ')}`
 }

@@ -18,6 +18,6 @@ export default class ConfigGet extends KtxCommand {
       env: process.env,
       file: await loadUserConfig(),
     })
-    if (setting.value !== undefined) this.log(setting.value)
+    this.result(setting, setting.value === undefined ? [] : [setting.value])
   }
 }

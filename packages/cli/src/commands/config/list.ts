@@ -1,8 +1,7 @@
 import { SETTING_KEYS, resolveSetting } from '@ktx/core'
 
 import { KtxCommand } from '../../base-command.js'
-import { configListFlags } from '../../flags/config.js'
-import { configListJson, renderConfigList } from '../../render/config.js'
+import { renderConfigList } from '../../render/config.js'
 import { configPath, loadUserConfig } from '../../user-config.js'
 
 /** `ktx config list`: every setting with its value and source. */
@@ -11,13 +10,12 @@ export default class ConfigList extends KtxCommand {
   static override description =
     'Order of precedence: a flag on the verb, then the KTX_* environment variable, then the config file, then the default.'
   static override examples = ['<%= config.bin %> config list', '<%= config.bin %> config list --json']
-  static override flags = configListFlags
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(ConfigList)
+    await this.parse(ConfigList)
     const file = await loadUserConfig()
     const settings = SETTING_KEYS.map((key) => resolveSetting(key, { env: process.env, file }))
     const path = configPath()
-    this.log(flags.json ? configListJson(settings, path) : renderConfigList(settings, path).join('\n'))
+    this.result({ path, settings }, renderConfigList(settings, path))
   }
 }

@@ -24,6 +24,6 @@ export default class ConfigSet extends KtxCommand {
     const key = checkSetting(args.key, args.value)
     const path = configPath()
     await updateUserConfig(path, key, args.value)
-    this.log(`${key} = ${args.value} (in ${path})`)
+    this.result({ key, value: args.value, path }, [`${key} = ${args.value} (in ${path})`])
   }
 }

@@ -15,6 +15,6 @@ export default class ConfigUnset extends KtxCommand {
     const key = checkSetting(args.key, 'x')
     const path = configPath()
     await updateUserConfig(path, key, undefined)
-    this.log(`${key} removed from ${path}`)
+    this.result({ key, path }, [`${key} removed from ${path}`])
   }
 }

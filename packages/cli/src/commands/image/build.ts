@@ -20,6 +20,6 @@ export default class ImageBuild extends KtxCommand {
     const { flags } = await this.parse(ImageBuild)
     const { signal } = this.runtime(flags.debug)
     const image = await buildShadowImage({ ...toBuildImageOptions(flags), signal })
-    this.log(renderImageBuilt(image).join('\n'))
+    this.result(image, renderImageBuilt(image))
   }
 }

@@ -19,6 +19,6 @@ export default class ImagePush extends KtxCommand {
     const { flags } = await this.parse(ImagePush)
     const { signal } = this.runtime(flags.debug)
     const image = await pushShadowImage({ ...toPushImageOptions(flags, process.env), signal })
-    this.log(renderImagePushed(image).join('\n'))
+    this.result(image, renderImagePushed(image))
   }
 }
