@@ -36,7 +36,7 @@ import { type OwnedAccess, addOwner, removeOwner } from '../../kube/owners.js'
 import { readLock, readMeshRecord, sameLabels, formatRecord } from '../../kube/redirect-state.js'
 import { findService, patchService } from '../../kube/service.js'
 import { buildShadowPod } from '../../kube/shadow-spec.js'
-import { deletePodAndWait, waitPodReady } from '../../kube/shadow.js'
+import { deletePodAndWait, readPod, waitPodReady } from '../../kube/shadow.js'
 import type { Logger } from '../../logger.js'
 import { generateSessionKey } from '../../tunnel/keys.js'
 import type { TargetPort } from './target-ports.js'
@@ -538,18 +538,7 @@ async function deleteUnchanged(
 function podAccess(kube: Kube, name: string, signal: AbortSignal): OwnedAccess<V1Pod> {
   const namespace = kube.namespace
   return {
-    read: async () => {
-      try {
-        return await kube.call(
-          { verb: 'get', resource: 'pods', namespace, name },
-          (o) => kube.core.readNamespacedPod({ name, namespace }, o),
-          signal,
-        )
-      } catch (error) {
-        if ((error as { status?: unknown }).status === 404) return undefined
-        throw error
-      }
-    },
+    read: () => readPod(kube, name, signal),
     patch: (ops) =>
       kube.call(
         { verb: 'patch', resource: 'pods', namespace, name },
