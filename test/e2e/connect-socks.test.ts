@@ -50,6 +50,40 @@ beforeAll(async () => {
 })
 
 describe('ktx connect --mode socks (CLI)', () => {
+  it('with --proxyAuth: both proxies answer only with the printed credentials', async () => {
+    const ktx = startKtxConnect(env, ['-n', suite.namespace, '--image', env.SHADOW_IMAGE, '--proxyAuth'])
+    try {
+      const { socksUrl, socksPort, httpUrl, httpPort } = await ktx.ready
+      expect(socksUrl).toMatch(/^socks5h:\/\/ktx:[\w-]{22}@127\.0\.0\.1:\d+$/)
+      const url = `http://web.${suite.namespace}/`
+      const withCredentials = await inLaptop(env, 'curl', ['-sS', '--max-time', '10', '-x', socksUrl, url])
+      expect(withCredentials.stdout.trim()).toBe(web.body)
+      const viaHttp = await inLaptop(env, 'curl', ['-sS', '--max-time', '10', '-x', httpUrl, url])
+      expect(viaHttp.stdout.trim()).toBe(web.body)
+      // Another local user without them: refused by both, nothing reaches the cluster.
+      const anonymous = await curlSocks(socksPort, url)
+      expect(anonymous.code).not.toBe(0)
+      expect(anonymous.stdout).toBe('')
+      const anonymousHttp = await inLaptop(env, 'curl', [
+        '-sS',
+        '--max-time',
+        '10',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '-x',
+        `http://127.0.0.1:${httpPort}`,
+        url,
+      ])
+      expect(anonymousHttp.stdout).toBe('407')
+    } finally {
+      ktx.child.kill('SIGINT')
+    }
+    expect((await ktx.exited).code).toBe(0)
+    await suite.expectNoLeftovers()
+  })
+
   it('reaches the Service by short name, name.ns, FQDN, ClusterIP and Pod IP; SIGINT removes everything', async () => {
     const ktx = startKtxConnect(env, ['-n', suite.namespace, '--image', env.SHADOW_IMAGE])
     try {

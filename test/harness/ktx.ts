@@ -93,8 +93,9 @@ export function startKtxConnect(
   const ready = new Promise<{ socksUrl: string; socksPort: number; httpUrl: string; httpPort: number }>(
     (resolve, reject) => {
       const check = (): void => {
-        const socks = /^export ALL_PROXY=(socks5h:\/\/127\.0\.0\.1:(\d+))$/m.exec(stdout)
-        const http = /^export HTTP_PROXY=(http:\/\/127\.0\.0\.1:(\d+))$/m.exec(stdout)
+        // With --proxyAuth the URLs carry `user:password@`.
+        const socks = /^export ALL_PROXY=(socks5h:\/\/(?:[^@\s]+@)?127\.0\.0\.1:(\d+))$/m.exec(stdout)
+        const http = /^export HTTP_PROXY=(http:\/\/(?:[^@\s]+@)?127\.0\.0\.1:(\d+))$/m.exec(stdout)
         if (socks && http) {
           resolve({
             socksUrl: socks[1]!,

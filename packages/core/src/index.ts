@@ -109,6 +109,7 @@ export {
   resolveConnectOptions,
 } from './modes/connect/options.js'
 export type { ProxyEndpoint, Session, SessionEnd } from './session.js'
+export { type ProxyCredentials, urlWithCredentials } from './tunnel/proxy-auth.js'
 export type { EventHandler, SessionEvent, StepId } from './events.js'
 export { type LogFields, type Logger, noopLogger } from './logger.js'
 export {

@@ -37,6 +37,8 @@ export interface Session extends AsyncDisposable {
 export interface ProxyEndpoint {
   readonly host: string
   readonly port: number
-  /** `socks5h://…` or `http://…`. */
+  /** `socks5h://…` or `http://…` (without the credentials). */
   readonly url: string
+  /** What the proxy requires when started with `proxyAuth`. */
+  readonly credentials?: { readonly username: string; readonly password: string }
 }

@@ -60,6 +60,13 @@ export const connectFlags = {
     default: '0',
     env: 'KTX_SOCKS_PORT',
   }),
+  proxyAuth: Flags.boolean({
+    description:
+      'Socks mode: the SOCKS5 and HTTP proxies require a fresh username and password (printed in the export lines), so other users of this machine cannot use your cluster identity through them.',
+    aliases: ['proxy-auth'],
+    default: false,
+    env: 'KTX_PROXY_AUTH',
+  }),
   httpPort: Flags.string({
     description: 'Local HTTP proxy port (0: any free port).',
     aliases: ['http-port'],
@@ -68,7 +75,9 @@ export const connectFlags = {
   }),
 }
 
-type Parsed = Omit<FlagValues<typeof connectFlags>, 'debug' | 'dryRun'>
+type Parsed = Omit<FlagValues<typeof connectFlags>, 'debug' | 'dryRun' | 'proxyAuth'> & {
+  readonly proxyAuth?: boolean
+}
 
 const TUN_OPTION_OF = {
   tunName: 'device',
@@ -102,5 +111,6 @@ export function toConnectOptions(flags: ConnectFlagValues): ConnectOptions {
       : {}),
     socks: { port: parsePort('--socksPort', flags.socksPort) },
     http: { port: parsePort('--httpPort', flags.httpPort) },
+    ...(flags.proxyAuth === true ? { proxyAuth: true } : {}),
   }
 }

@@ -22,6 +22,7 @@ import { type Host, realHost } from '../host/host.js'
 import { type ConnectOptions, resolveConnectOptions } from './connect/options.js'
 import type { ProxyEndpoint, Session } from '../session.js'
 import { startHttpProxy } from '../tunnel/http-proxy.js'
+import { basicAuthorization } from '../tunnel/proxy-auth.js'
 import { startSocks5 } from '../tunnel/socks5.js'
 import { TunnelHttpAgent, TunnelHttpsAgent } from '../tunnel/tunnel-agent.js'
 import { hostStateDir } from '../host/state-dir.js'
@@ -84,18 +85,22 @@ export async function connect(options: ConnectOptions = {}): Promise<ConnectSess
       timeouts: opts.timeouts,
     })
 
+    const credentials = opts.proxyCredentials ? { credentials: opts.proxyCredentials } : {}
     const socks = await step('socks.listen', () =>
-      startSocks5({ dialer: tunnel, host: opts.socks.host, port: opts.socks.port, logger: ctx.log }),
+      startSocks5({ dialer: tunnel, ...opts.socks, ...credentials, logger: ctx.log }),
     )
     stack.defer('stop socks5 proxy', () => socks.close())
     const http = await step('http.listen', () =>
-      startHttpProxy({ dialer: tunnel, host: opts.http.host, port: opts.http.port, logger: ctx.log }),
+      startHttpProxy({ dialer: tunnel, ...opts.http, ...credentials, logger: ctx.log }),
     )
     stack.defer('stop http proxy', () => http.close())
 
     const httpAgent = new TunnelHttpAgent(socks)
     const httpsAgent = new TunnelHttpsAgent(socks)
-    const dispatcher = new ProxyAgent(http.url)
+    const dispatcher = new ProxyAgent({
+      uri: http.url,
+      ...(opts.proxyCredentials ? { token: basicAuthorization(opts.proxyCredentials) } : {}),
+    })
     stack.defer('close agents', async () => {
       httpAgent.destroy()
       httpsAgent.destroy()

@@ -7,6 +7,7 @@ import { dialErrorCode, type Dialer } from './dialer.js'
 import { PROXY_TIMEOUTS, type ProxyTimeouts, limitInactivity } from './idle.js'
 import { type BoundAddress, SocketSet, closeServer, listen, urlHost } from './listener.js'
 import { joinStreams } from './pipe.js'
+import { type ProxyCredentials, acceptsBasic } from './proxy-auth.js'
 
 /** Options of {@link startHttpProxy}. */
 export interface HttpProxyOptions extends ProxyTimeouts {
@@ -15,6 +16,8 @@ export interface HttpProxyOptions extends ProxyTimeouts {
   readonly host?: string
   /** Default 0 (any free port). */
   readonly port?: number
+  /** Require these as `Proxy-Authorization: Basic` (407 otherwise); without, no auth. */
+  readonly credentials?: ProxyCredentials
   readonly logger: Logger
 }
 
@@ -23,6 +26,8 @@ export interface HttpProxyServer extends BoundAddress, AsyncDisposable {
   /** `http://host:port`, for `HTTP_PROXY` / `HTTPS_PROXY`. */
   readonly url: string
   readonly connections: number
+  /** The credentials it requires, if any. */
+  readonly credentials?: ProxyCredentials
   close(): Promise<void>
 }
 
@@ -61,6 +66,11 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
       connectionsCheckingInterval: Math.min(handshakeMs, 1_000),
     },
     (req, res) => {
+      if (!authorized(req, options.credentials)) {
+        res.writeHead(407, { 'proxy-authenticate': 'Basic realm="ktx"', connection: 'close' })
+        res.end('ktx: this proxy needs the credentials ktx printed (Proxy-Authorization: Basic)\n')
+        return
+      }
       forward(req, res, options.dialer, log)
     },
   )
@@ -74,6 +84,13 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
     })
   })
   server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!authorized(req, options.credentials)) {
+      socket.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="ktx"\r\nConnection: close\r\n\r\n',
+        () => socket.destroy(),
+      )
+      return
+    }
     tunnel(req, socket as Socket, head, options.dialer, log, idleMs)
   })
   server.on('clientError', (_error, socket: Duplex) => {
@@ -87,12 +104,17 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
   return {
     ...bound,
     url: `http://${urlHost(bound.host)}:${bound.port}`,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
     get connections() {
       return sockets.size
     },
     close,
     [Symbol.asyncDispose]: close,
   }
+}
+
+function authorized(req: IncomingMessage, credentials: ProxyCredentials | undefined): boolean {
+  return credentials === undefined || acceptsBasic(req.headers['proxy-authorization'], credentials)
 }
 
 /** Splits `host:port` / `[v6]:port` (the CONNECT authority form). */

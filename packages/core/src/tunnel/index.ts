@@ -9,3 +9,9 @@ export { socks5Connect, type Socks5ConnectOptions } from './socks-client.js'
 export { TunnelHttpAgent, TunnelHttpsAgent, type SocksEndpoint } from './tunnel-agent.js'
 export { startReverseForward, type ReverseForward, type ReverseForwardOptions } from './reverse.js'
 export { openRouterControl, type RouterControl, type RouterControlOptions } from './router-control.js'
+export {
+  type ProxyCredentials,
+  basicAuthorization,
+  generateCredentials,
+  urlWithCredentials,
+} from './proxy-auth.js'

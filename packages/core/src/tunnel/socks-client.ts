@@ -1,7 +1,8 @@
 import { type Socket, connect as netConnect, isIPv4, isIPv6 } from 'node:net'
 
 import { DialError } from './dialer.js'
-import { Reply } from './socks5-protocol.js'
+import type { ProxyCredentials } from './proxy-auth.js'
+import { METHOD_NO_AUTH, METHOD_USER_PASS, Reply, encodeUserPass } from './socks5-protocol.js'
 
 /** Options of {@link socks5Connect}. */
 export interface Socks5ConnectOptions {
@@ -10,6 +11,8 @@ export interface Socks5ConnectOptions {
   /** Target host: an IP, or a name the proxy resolves. */
   readonly host: string
   readonly port: number
+  /** Username/password (RFC 1929) when the proxy requires them. */
+  readonly credentials?: ProxyCredentials
   readonly signal?: AbortSignal
 }
 
@@ -23,8 +26,8 @@ const REPLY_CODES: Readonly<Record<number, string>> = {
 }
 
 /**
- * Opens a TCP connection to `host:port` through a SOCKS5 proxy (no auth; names go to the proxy
- * unresolved) and resolves with the connected socket, ready for application bytes.
+ * Opens a TCP connection to `host:port` through a SOCKS5 proxy (no auth, or username/password
+ * when `credentials` are given; names go to the proxy unresolved) and resolves with the connected socket, ready for application bytes.
  * @throws DialError whose `code` mirrors the proxy's reply (ECONNREFUSED, EHOSTUNREACH, …).
  */
 export function socks5Connect(options: Socks5ConnectOptions): Promise<Socket> {
@@ -32,7 +35,8 @@ export function socks5Connect(options: Socks5ConnectOptions): Promise<Socket> {
   return new Promise<Socket>((resolve, reject) => {
     const socket = netConnect({ host: options.proxyHost, port: options.proxyPort, noDelay: true })
     let buffer = Buffer.alloc(0)
-    let stage: 'method' | 'reply' = 'method'
+    let stage: 'method' | 'auth' | 'reply' = 'method'
+    const method = options.credentials ? METHOD_USER_PASS : METHOD_NO_AUTH
     const fail = (error: Error): void => {
       socket.destroy()
       options.signal?.removeEventListener('abort', onAbort)
@@ -44,7 +48,7 @@ export function socks5Connect(options: Socks5ConnectOptions): Promise<Socket> {
     options.signal?.addEventListener('abort', onAbort, { once: true })
     socket.once('error', fail)
     socket.once('connect', () => {
-      socket.write(Buffer.from([5, 1, 0]))
+      socket.write(Buffer.from([5, 1, method]))
     })
     // 'readable' + read() instead of 'data': a 'data' listener would switch the socket to flowing
     // mode for good, and bytes arriving right after the reply would be emitted before the caller
@@ -59,8 +63,24 @@ export function socks5Connect(options: Socks5ConnectOptions): Promise<Socket> {
       }
       if (stage === 'method') {
         if (buffer.length < 2) return
+        if (buffer[1] !== method) {
+          const what = options.credentials ? 'username/password' : 'no-auth'
+          fail(new DialError(`SOCKS5 proxy refused the ${what} method`, 'EACCES'))
+          return
+        }
+        buffer = buffer.subarray(2)
+        if (options.credentials) {
+          stage = 'auth'
+          socket.write(encodeUserPass(options.credentials.username, options.credentials.password))
+        } else {
+          stage = 'reply'
+          socket.write(encodeConnect(host, port))
+        }
+      }
+      if (stage === 'auth') {
+        if (buffer.length < 2) return
         if (buffer[1] !== 0) {
-          fail(new DialError('SOCKS5 proxy refused the no-auth method', 'EPROTO'))
+          fail(new DialError('SOCKS5 proxy refused the username/password', 'EACCES'))
           return
         }
         buffer = buffer.subarray(2)

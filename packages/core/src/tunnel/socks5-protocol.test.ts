@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest'
 
-import { Reply, encodeReply, parseGreeting, parseRequest, replyForError } from './socks5-protocol.js'
+import {
+  Reply,
+  encodeReply,
+  encodeUserPass,
+  parseGreeting,
+  parseRequest,
+  parseUserPass,
+  replyForError,
+} from './socks5-protocol.js'
 
 const req = (...bytes: number[]) => Buffer.from(bytes)
 
@@ -64,5 +72,17 @@ describe('SOCKS5 parsing', () => {
       kind: 'ok',
       host: '2001:db8:0:1::1',
     })
+  })
+
+  it('parses the RFC 1929 username/password request it encodes, waiting for all of it', () => {
+    const encoded = encodeUserPass('ktx', 'päss')
+    expect(parseUserPass(encoded.subarray(0, 5))).toEqual({ kind: 'incomplete' })
+    expect(parseUserPass(encoded)).toEqual({
+      kind: 'ok',
+      consumed: encoded.length,
+      username: 'ktx',
+      password: 'päss',
+    })
+    expect(parseUserPass(req(5, 0, 0))).toMatchObject({ kind: 'invalid' })
   })
 })

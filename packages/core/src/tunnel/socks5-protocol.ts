@@ -6,6 +6,10 @@ import { formatAddress } from '../net/cidr.js'
 
 export const SOCKS_VERSION = 5
 export const METHOD_NO_AUTH = 0x00
+/** Username/password (RFC 1929). */
+export const METHOD_USER_PASS = 0x02
+/** The RFC 1929 sub-negotiation's version byte. */
+export const USER_PASS_VERSION = 0x01
 export const METHOD_NONE_ACCEPTABLE = 0xff
 export const CMD_CONNECT = 0x01
 
@@ -37,6 +41,36 @@ export function parseGreeting(buf: Buffer): Parsed<{ readonly methods: readonly 
   const count = buf[1] ?? 0
   if (buf.length < 2 + count) return { kind: 'incomplete' }
   return { kind: 'ok', consumed: 2 + count, methods: [...buf.subarray(2, 2 + count)] }
+}
+
+/** Parses the RFC 1929 request `VER ULEN UNAME PLEN PASSWD`. */
+export function parseUserPass(buf: Buffer): Parsed<{ readonly username: string; readonly password: string }> {
+  if (buf.length < 2) return { kind: 'incomplete' }
+  if (buf[0] !== USER_PASS_VERSION)
+    return { kind: 'invalid', reason: `not RFC 1929 (version byte ${String(buf[0])})` }
+  const userLength = buf[1] ?? 0
+  if (buf.length < 3 + userLength) return { kind: 'incomplete' }
+  const passLength = buf[2 + userLength] ?? 0
+  const end = 3 + userLength + passLength
+  if (buf.length < end) return { kind: 'incomplete' }
+  return {
+    kind: 'ok',
+    consumed: end,
+    username: buf.subarray(2, 2 + userLength).toString('utf8'),
+    password: buf.subarray(3 + userLength, end).toString('utf8'),
+  }
+}
+
+/** Encodes the RFC 1929 request (client side). */
+export function encodeUserPass(username: string, password: string): Buffer {
+  const user = Buffer.from(username, 'utf8')
+  const pass = Buffer.from(password, 'utf8')
+  return Buffer.concat([
+    Buffer.from([USER_PASS_VERSION, user.length]),
+    user,
+    Buffer.from([pass.length]),
+    pass,
+  ])
 }
 
 /** A parsed request: the command and target. `host` is an IP literal or an unresolved name. */

@@ -5,14 +5,18 @@ import { dialErrorCode, type Dialer } from './dialer.js'
 import { PROXY_TIMEOUTS, type ProxyTimeouts, limitInactivity } from './idle.js'
 import { type BoundAddress, SocketSet, closeServer, listen, urlHost } from './listener.js'
 import { joinStreams } from './pipe.js'
+import { type ProxyCredentials, credentialsMatch } from './proxy-auth.js'
 import {
   METHOD_NONE_ACCEPTABLE,
   METHOD_NO_AUTH,
+  METHOD_USER_PASS,
+  USER_PASS_VERSION,
   Reply,
   SOCKS_VERSION,
   encodeReply,
   parseGreeting,
   parseRequest,
+  parseUserPass,
   replyForError,
 } from './socks5-protocol.js'
 
@@ -23,6 +27,8 @@ export interface Socks5Options extends ProxyTimeouts {
   readonly host?: string
   /** Default 0 (any free port; see {@link Socks5Server.port}). */
   readonly port?: number
+  /** Require these (RFC 1929 username/password); without, no auth. */
+  readonly credentials?: ProxyCredentials
   readonly logger: Logger
 }
 
@@ -32,12 +38,14 @@ export interface Socks5Server extends BoundAddress, AsyncDisposable {
   readonly url: string
   /** Client connections currently open. */
   readonly connections: number
+  /** The credentials it requires, if any. */
+  readonly credentials?: ProxyCredentials
   /** Stops listening and closes every open connection. */
   close(): Promise<void>
 }
 
 /**
- * Starts a SOCKS5 server (no auth, CONNECT). Each CONNECT becomes one `dial()` (an SSH channel), with
+ * Starts a SOCKS5 server (CONNECT; no auth, or RFC 1929 username/password with `credentials`). Each CONNECT becomes one `dial()` (an SSH channel), with
  * the target name passed on unresolved so the cluster's DNS and search path apply. Failed dials get
  * the matching reply code (refused 5, unknown host 4, …). A client that does not finish the
  * handshake within `handshakeTimeoutMs`, or whose connection is idle for `idleTimeoutMs`, is cut.
@@ -56,6 +64,7 @@ export async function startSocks5(options: Socks5Options): Promise<Socks5Server>
   return {
     ...bound,
     url: `socks5h://${urlHost(bound.host)}:${bound.port}`,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
     get connections() {
       return sockets.size
     },
@@ -72,7 +81,9 @@ function handle(socket: Socket, options: Socks5Options, log: Logger): void {
     log.debug('SOCKS client did not finish its handshake in time; closed')
   })
   let buffer = Buffer.alloc(0)
-  let stage: 'greeting' | 'request' | 'connecting' = 'greeting'
+  let stage: 'greeting' | 'auth' | 'request' | 'connecting' = 'greeting'
+  const { credentials } = options
+  const method = credentials ? METHOD_USER_PASS : METHOD_NO_AUTH
   socket.on('error', (error) => {
     log.debug('SOCKS client socket error', { error: error.message })
   })
@@ -81,12 +92,25 @@ function handle(socket: Socket, options: Socks5Options, log: Logger): void {
     if (stage === 'greeting') {
       const greeting = parseGreeting(buffer)
       if (greeting.kind === 'incomplete') return
-      if (greeting.kind === 'invalid' || !greeting.methods.includes(METHOD_NO_AUTH)) {
+      if (greeting.kind === 'invalid' || !greeting.methods.includes(method)) {
+        if (credentials) log.debug('SOCKS client did not offer username/password; refused')
         refuse(socket, Buffer.from([SOCKS_VERSION, METHOD_NONE_ACCEPTABLE]))
         return
       }
-      socket.write(Buffer.from([SOCKS_VERSION, METHOD_NO_AUTH]))
+      socket.write(Buffer.from([SOCKS_VERSION, method]))
       buffer = buffer.subarray(greeting.consumed)
+      stage = credentials ? 'auth' : 'request'
+    }
+    if (stage === 'auth' && credentials) {
+      const offered = parseUserPass(buffer)
+      if (offered.kind === 'incomplete') return
+      if (offered.kind === 'invalid' || !credentialsMatch(credentials, offered.username, offered.password)) {
+        log.debug('SOCKS client gave wrong credentials; refused')
+        refuse(socket, Buffer.from([USER_PASS_VERSION, 1]))
+        return
+      }
+      socket.write(Buffer.from([USER_PASS_VERSION, 0]))
+      buffer = buffer.subarray(offered.consumed)
       stage = 'request'
     }
     if (stage === 'request') {

@@ -3,12 +3,14 @@ import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions } from 'nod
 import type { Duplex } from 'node:stream'
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls'
 
+import type { ProxyCredentials } from './proxy-auth.js'
 import { socks5Connect } from './socks-client.js'
 
-/** Where the session's SOCKS5 server listens. */
+/** Where the session's SOCKS5 server listens, and the credentials it wants (if any). */
 export interface SocksEndpoint {
   readonly host: string
   readonly port: number
+  readonly credentials?: ProxyCredentials
 }
 
 type Callback = (error: Error | null, socket?: Duplex) => void
@@ -27,6 +29,16 @@ function target(options: ConnectOptions, defaultPort: number): { host: string; p
   return { host, port }
 }
 
+function socksTarget(socks: SocksEndpoint, host: string, port: number): Parameters<typeof socks5Connect>[0] {
+  return {
+    proxyHost: socks.host,
+    proxyPort: socks.port,
+    host,
+    port,
+    ...(socks.credentials ? { credentials: socks.credentials } : {}),
+  }
+}
+
 /**
  * An `http.Agent` whose connections go through the session (via its SOCKS5 server on loopback,
  * which gives real `net.Socket`s that `http` can keep alive). Pass as `agent` to `http.request`.
@@ -41,7 +53,7 @@ export class TunnelHttpAgent extends HttpAgent {
 
   override createConnection(options: ConnectOptions, callback: Callback): undefined {
     const { host, port } = target(options, 80)
-    socks5Connect({ proxyHost: this.#socks.host, proxyPort: this.#socks.port, host, port }).then(
+    socks5Connect(socksTarget(this.#socks, host, port)).then(
       (socket) => {
         callback(null, socket)
       },
@@ -64,7 +76,7 @@ export class TunnelHttpsAgent extends HttpsAgent {
 
   override createConnection(options: ConnectOptions & ConnectionOptions, callback: Callback): undefined {
     const { host, port } = target(options, 443)
-    socks5Connect({ proxyHost: this.#socks.host, proxyPort: this.#socks.port, host, port }).then(
+    socks5Connect(socksTarget(this.#socks, host, port)).then(
       (socket) => {
         const secure = tlsConnect({ ...options, socket, servername: options.servername ?? host })
         secure.once('secureConnect', () => {

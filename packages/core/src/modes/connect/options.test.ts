@@ -20,6 +20,7 @@ describe('resolveConnectOptions', () => {
       image: 'localhost/ktx-shadow:dev',
       socks: { port: 1080 },
       http: { host: '0.0.0.0', port: 3128 },
+      proxyAuth: true,
       timeouts: { podReadyMs: 5_000, sshHandshakeMs: undefined as unknown as number },
     })
     expect(resolved.image).toBe('localhost/ktx-shadow:dev')
@@ -40,6 +41,10 @@ describe('resolveConnectOptions', () => {
     [{ mode: 'tun' as const, dns: { mode: 'dnsmasq' as 'none' } }, '--dnsMode "dnsmasq"'],
     [{ mode: 'tun' as const, dns: { namespaces: ['Team_A'] } }, '--dnsNamespaces: "Team_A"'],
     [{ leaseDurationSeconds: 3 }, 'leaseDurationSeconds'],
+    [{ socks: { host: '0.0.0.0' } }, 'Listening on 0.0.0.0 would let anyone'],
+    [{ http: { host: '10.1.2.3' } }, 'Listening on 10.1.2.3 would let anyone'],
+    [{ mode: 'tun' as const, proxyAuth: true }, 'proxyAuth applies to socks mode only'],
+    [{ proxyAuth: { username: 'me', password: '' } }, 'non-empty username and password'],
   ])('rejects %j with a usage error', (input, text) => {
     let caught: unknown
     try {
@@ -50,6 +55,20 @@ describe('resolveConnectOptions', () => {
     expect(isKtxError(caught) && caught.code).toBe('KTX_OPTION_INVALID')
     expect(isKtxError(caught) && caught.category).toBe('usage')
     expect((caught as Error).message).toContain(text)
+  })
+})
+
+describe('proxyAuth', () => {
+  it('makes fresh credentials, or takes the given ones; with them a non-loopback address is allowed', () => {
+    expect(resolveConnectOptions({}).proxyCredentials).toBeUndefined()
+    expect(resolveConnectOptions({ proxyAuth: true }).proxyCredentials).toMatchObject({ username: 'ktx' })
+    const own = { username: 'me', password: 'pw' }
+    expect(resolveConnectOptions({ proxyAuth: own, socks: { host: '0.0.0.0' } }).proxyCredentials).toEqual(
+      own,
+    )
+    expect(
+      resolveConnectOptions({ socks: { host: '127.0.0.2' }, http: { host: '::1' } }).proxyCredentials,
+    ).toBeUndefined()
   })
 })
 

@@ -1,5 +1,6 @@
 /** Options of `connect()`: the SOCKS5/HTTP proxies and, in TUN mode, the device, routes and DNS. */
 import { UsageError } from '../../errors.js'
+import { type ProxyCredentials, generateCredentials } from '../../tunnel/proxy-auth.js'
 import type { Host } from '../../host/host.js'
 import {
   type BaseOptions,
@@ -41,6 +42,13 @@ export interface ConnectOptions extends BaseOptions {
   readonly socks?: ListenOptions
   /** The HTTP proxy listener. Default `127.0.0.1:0`. */
   readonly http?: ListenOptions
+  /**
+   * Socks mode: the SOCKS5 proxy requires a username and password (RFC 1929) and the HTTP proxy
+   * `Proxy-Authorization: Basic`, so other users of this machine cannot use the session's cluster
+   * identity. `true`: fresh ones for the session (in `session.socks.credentials`); or your own.
+   * Required to listen on an address other than loopback.
+   */
+  readonly proxyAuth?: boolean | ProxyCredentials
 }
 
 /** {@link ConnectOptions} with defaults filled in and values checked. */
@@ -52,6 +60,7 @@ export interface ResolvedConnectOptions extends ResolvedBaseOptions {
   readonly host: Host | undefined
   readonly socks: Required<ListenOptions>
   readonly http: Required<ListenOptions>
+  readonly proxyCredentials: ProxyCredentials | undefined
 }
 
 /**
@@ -67,6 +76,8 @@ export function resolveConnectOptions(options: ConnectOptions = {}): Readonly<Re
       ],
     })
   }
+  const socks = resolveListen('socks', options.socks, DEFAULTS.socksPort)
+  const http = resolveListen('http', options.http, DEFAULTS.httpPort)
   return Object.freeze({
     ...resolveBaseOptions(options, DEFAULTS.timeouts),
     mode,
@@ -74,9 +85,43 @@ export function resolveConnectOptions(options: ConnectOptions = {}): Readonly<Re
     dns: resolveDnsOptions(options.dns),
     stateDir: options.stateDir,
     host: options.host,
-    socks: resolveListen('socks', options.socks, DEFAULTS.socksPort),
-    http: resolveListen('http', options.http, DEFAULTS.httpPort),
+    socks,
+    http,
+    proxyCredentials: resolveProxyAuth(mode, options.proxyAuth, [socks.host, http.host]),
   })
+}
+
+// Off loopback, anyone who reaches the address would use this user's cluster identity: only with
+// credentials. TUN mode refuses them: tun2socks would need the password on its command line, and
+// its routes serve every program on this machine anyway.
+function resolveProxyAuth(
+  mode: 'socks' | 'tun',
+  proxyAuth: ConnectOptions['proxyAuth'],
+  hosts: readonly string[],
+): ProxyCredentials | undefined {
+  const credentials = proxyAuth === true ? generateCredentials() : proxyAuth === false ? undefined : proxyAuth
+  if (credentials && mode === 'tun') {
+    throw new UsageError('proxyAuth applies to socks mode only', {
+      suggestions: [
+        'Use --mode socks --proxyAuth, or tun mode without it (its routes serve every program here anyway).',
+      ],
+    })
+  }
+  if (credentials && (credentials.username === '' || credentials.password === '')) {
+    throw new UsageError('proxyAuth needs a non-empty username and password')
+  }
+  const exposed = hosts.filter((host) => !isLoopback(host))
+  if (exposed.length > 0 && credentials === undefined) {
+    throw new UsageError(
+      `Listening on ${exposed.join(', ')} would let anyone who reaches it use your cluster identity`,
+      { suggestions: ['Add proxyAuth (CLI: --proxyAuth), or listen on 127.0.0.1.'] },
+    )
+  }
+  return credentials
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
 }
 
 function resolveListen(
