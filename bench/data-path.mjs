@@ -1,6 +1,7 @@
 // The data-path scenarios over one set of sessions: `ktx connect` in socks and in tun mode and the
 // baseline `kubectl port-forward`, all to the same target pod, started here and closed here (also
 // when a scenario fails). Which scenarios run is `only`.
+import { podPids, podUid } from './lib/cluster.mjs'
 import { BENCH_TUN, portForwardArgs, startConnect, startPortForward } from './lib/ktx.mjs'
 import { run } from './lib/proc.mjs'
 import { bulk } from './scenarios/bulk.mjs'
@@ -103,14 +104,27 @@ export async function dataPath({ env, namespace, webIP, only, rounds, commands, 
           rounds,
           clusterPids: await clusterPids(),
           arms: [
-            { name: NAMES.pf, url: `http://127.0.0.1:${pf.local[1]}/big.bin`, proxyArgs: [], pid: pf.pid },
+            {
+              name: NAMES.pf,
+              url: `http://127.0.0.1:${pf.local[1]}/big.bin`,
+              proxyArgs: [],
+              pid: pf.pid,
+              podPids: [],
+            },
             {
               name: NAMES.socks,
               url: `http://${webIP}:8081/big.bin`,
               proxyArgs: ['--socks5-hostname', socks.socks],
               pid: socks.pid,
+              podPids: podPids(await podUid(env, namespace, socks.pod)),
             },
-            { name: NAMES.tun, url: `http://${webIP}:8081/big.bin`, proxyArgs: [], pid: tun.pid },
+            {
+              name: NAMES.tun,
+              url: `http://${webIP}:8081/big.bin`,
+              proxyArgs: [],
+              pid: tun.pid,
+              podPids: podPids(await podUid(env, namespace, tun.pod)),
+            },
           ],
         }),
       )

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `npm run bench`: every benchmark against the running local test cluster, from the laptop network
-# namespace (as root: TUN mode and the namespace need it). Writes bench/results.md and
+# `npm run bench`: every benchmark against the running local test cluster, from the bench's own
+# laptop network namespace (bench/laptop-netns.sh; as root: TUN mode and the namespace need it). Writes bench/results.md and
 # bench/results.json; arguments go to bench/main.mjs (--rounds N, --only connect,data,dns,exchange,
 # --out DIR, --cpu-prof DIR).
 # Needs `npm run build`, the cluster (`npm run cluster:up`) and this build's shadow image
@@ -13,4 +13,7 @@ cd "$repo"
 [ -d packages/cli/dist ] || { echo 'Error (KTX_BENCH_NOT_BUILT): packages/cli/dist is missing.' >&2; echo 'Try this: npm run build' >&2; exit 1; }
 node_bin=$(scripts/ensure-node.sh)
 source test/.cluster/env
-exec ip netns exec "$LAPTOP_NETNS" "$node_bin/node" bench/main.mjs "$@"
+source bench/laptop-netns.sh
+trap bench_laptop_down EXIT
+bench_laptop_up
+ip netns exec "$BENCH_NETNS" "$node_bin/node" bench/main.mjs "$@"

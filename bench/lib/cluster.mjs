@@ -134,26 +134,31 @@ export async function ktxLeftovers(env, namespace) {
 }
 
 /**
- * Resident memory of a pod's processes (agent and pause), in MB, found by their cgroup in /proc.
+ * The pids of a pod's processes (agent and pause), found by their cgroup in /proc.
  * (/sys/fs/cgroup is not visible here: `ip netns exec` mounts a fresh /sys.)
  */
-export function podRssMB(uid) {
+export function podPids(uid) {
   const marks = [`pod${uid}`, `pod${uid.replaceAll('-', '_')}`]
-  let total = 0
-  let processes = 0
+  const pids = []
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
     try {
-      const cgroup = readFileSync(`/proc/${entry}/cgroup`, 'utf8')
-      if (!marks.some((m) => cgroup.includes(m))) continue
-      const rss = rssMB(Number(entry))
-      if (rss === undefined) continue
-      total += rss
-      processes++
+      if (marks.some((m) => readFileSync(`/proc/${entry}/cgroup`, 'utf8').includes(m)))
+        pids.push(Number(entry))
     } catch {
       // The process ended while we looked.
     }
   }
-  if (processes === 0) throw new Error(`no process of pod ${uid} found in /proc`)
-  return { rssMB: total, processes }
+  if (pids.length === 0) throw new Error(`no process of pod ${uid} found in /proc`)
+  return pids
+}
+
+export async function podUid(env, namespace, pod) {
+  return (await kubectl(env, ['-n', namespace, 'get', 'pod', pod, '-o', 'jsonpath={.metadata.uid}'])).trim()
+}
+
+/** Resident memory of a pod's processes, in MB. */
+export function podRssMB(uid) {
+  const pids = podPids(uid)
+  return { rssMB: pids.reduce((sum, pid) => sum + (rssMB(pid) ?? 0), 0), processes: pids.length }
 }

@@ -146,3 +146,11 @@ export function sampleRss(pid, everyMs = 100) {
     return Math.max(peak, rssMB(pid) ?? 0)
   }
 }
+
+/** Busy and total CPU time of the whole machine so far (jiffies, all cores), from /proc/stat. */
+export function machineCpu() {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+  const total = fields.reduce((a, b) => a + b, 0)
+  const idle = fields[3] + fields[4] // idle + iowait
+  return { busy: total - idle, total }
+}

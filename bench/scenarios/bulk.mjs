@@ -1,7 +1,7 @@
 // Bulk throughput to the target pod, one stream and 4 parallel streams, through each arm, with the
 // CPU seconds per GB each arm's own process(es) spent and their peak RSS under the load. The
 // client is curl (its own process), so it does not share an event loop with ktx.
-import { cpuSeconds, processTree, run, sampleRss, treeCpuSeconds } from '../lib/proc.mjs'
+import { cpuSeconds, machineCpu, processTree, run, sampleRss, treeCpuSeconds } from '../lib/proc.mjs'
 import { BULK_BYTES } from '../lib/cluster.mjs'
 import { round, summary } from '../lib/stats.mjs'
 
@@ -29,13 +29,15 @@ async function throughput(arm, streams) {
   return { bytes, mbps: bytes / 1e6 / Math.max(...runs.map((r) => r.seconds)) }
 }
 
-// The apiserver and kubelet carry every arm's bytes; their CPU shows what the path costs there.
-function clusterCpu(pids) {
+// CPU seconds of a set of processes: the apiserver and kubelet (they carry every arm's bytes), or
+// an arm's shadow pod (its agent encrypts what ktx decrypts).
+function cpuOf(pids) {
   return pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
 }
 
 /**
- * arms: [{ name, url, proxyArgs, pid }] (pid: the process whose tree does the forwarding).
+ * arms: [{ name, url, proxyArgs, pid, podPids }] (pid: the process whose tree forwards here;
+ * podPids: its shadow pod's processes, none for the baseline).
  * Rounds are interleaved (every arm once per round) so load from the shared machine hits all alike.
  */
 export async function bulk({ arms, rounds, clusterPids }) {
@@ -44,19 +46,27 @@ export async function bulk({ arms, rounds, clusterPids }) {
   const peaks = {}
   for (const arm of arms) {
     for (const s of [1, 4]) rates[`${arm.name}/${s}`] = []
-    cpu[arm.name] = { seconds: 0, bytes: 0, cluster: 0 }
+    cpu[arm.name] = { seconds: 0, bytes: 0, cluster: 0, pod: 0, busy: 0, total: 0 }
     peaks[arm.name] = 0
   }
   for (let r = 0; r < rounds; r++) {
     for (const arm of arms) {
       for (const streams of [1, 4]) {
-        const before = treeCpuSeconds(arm.pid)
-        const clusterBefore = clusterCpu(clusterPids)
+        const before = {
+          own: treeCpuSeconds(arm.pid),
+          cluster: cpuOf(clusterPids),
+          pod: cpuOf(arm.podPids),
+          machine: machineCpu(),
+        }
         const stopSampling = sampleRss(arm.pid)
         const result = await throughput(arm, streams)
         peaks[arm.name] = Math.max(peaks[arm.name], stopSampling())
-        cpu[arm.name].seconds += treeCpuSeconds(arm.pid) - before
-        cpu[arm.name].cluster += clusterCpu(clusterPids) - clusterBefore
+        const machine = machineCpu()
+        cpu[arm.name].seconds += treeCpuSeconds(arm.pid) - before.own
+        cpu[arm.name].cluster += cpuOf(clusterPids) - before.cluster
+        cpu[arm.name].pod += cpuOf(arm.podPids) - before.pod
+        cpu[arm.name].busy += machine.busy - before.machine.busy
+        cpu[arm.name].total += machine.total - before.machine.total
         cpu[arm.name].bytes += result.bytes
         rates[`${arm.name}/${streams}`].push(result.mbps)
       }
@@ -94,6 +104,21 @@ export async function bulk({ arms, rounds, clusterPids }) {
       better: 'lower',
       stats: summary([cpu[arm.name].cluster / gb]),
       baseline: { arm: 'kubectl port-forward' },
+    })
+    if (arm.podPids.length > 0)
+      rows.push({
+        metric: 'CPU seconds per GB moved (the shadow pod: agent)',
+        arm: arm.name,
+        unit: 'CPU-s/GB',
+        better: 'lower',
+        stats: summary([cpu[arm.name].pod / gb]),
+      })
+    rows.push({
+      metric: 'machine CPU busy during the downloads (both cores, every process)',
+      arm: arm.name,
+      unit: '%',
+      better: 'lower',
+      stats: summary([(100 * cpu[arm.name].busy) / cpu[arm.name].total]),
     })
     rows.push({
       metric: 'peak RSS under bulk load',

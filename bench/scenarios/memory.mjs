@@ -2,7 +2,7 @@
 // traffic), and the shadow pods' memory (their processes' RSS) idle or after load.
 import { setTimeout } from 'node:timers/promises'
 
-import { kubectl, podRssMB } from '../lib/cluster.mjs'
+import { podRssMB, podUid } from '../lib/cluster.mjs'
 import { rssMB } from '../lib/proc.mjs'
 import { summary } from '../lib/stats.mjs'
 
@@ -30,10 +30,7 @@ export async function idleRss(arms) {
 export async function shadowMemory(env, namespace, pods, when) {
   const rows = []
   for (const { name, pod } of pods) {
-    const uid = (
-      await kubectl(env, ['-n', namespace, 'get', 'pod', pod, '-o', 'jsonpath={.metadata.uid}'])
-    ).trim()
-    const memory = podRssMB(uid)
+    const memory = podRssMB(await podUid(env, namespace, pod))
     rows.push({
       metric: `shadow pod memory ${when} (RSS of its processes)`,
       arm: name,
