@@ -3,7 +3,9 @@
 // when a scenario fails). Which scenarios run is `only`.
 import { podPids, podUid } from './lib/cluster.mjs'
 import { BENCH_TUN, portForwardArgs, startConnect, startPortForward } from './lib/ktx.mjs'
-import { run } from './lib/proc.mjs'
+import { fileURLToPath } from 'node:url'
+
+import { run, start, stop, waitForOutput } from './lib/proc.mjs'
 import { bulk } from './scenarios/bulk.mjs'
 import { dns, dnsperfArgs } from './scenarios/dns.mjs'
 import { LOADS, latency, wrkArgs } from './scenarios/latency.mjs'
@@ -20,7 +22,20 @@ async function clusterPids() {
   return pids
 }
 
-const NAMES = { pf: 'kubectl port-forward', socks: 'ktx socks', tun: 'ktx tun' }
+const NAMES = {
+  pf: 'kubectl port-forward',
+  socks: 'ktx socks',
+  tun: 'ktx tun',
+  ws: "ktx's port-forward code, no SSH (one WebSocket per connection)",
+}
+const WS_FORWARD = fileURLToPath(new URL('./lib/ws-forward.mjs', import.meta.url))
+
+/** The no-SSH alternative (lib/ws-forward.mjs) to the pod's bulk port. */
+async function startWsForward(namespace) {
+  const proc = start(process.execPath, [WS_FORWARD, namespace, 'web', '8081'])
+  const match = await waitForOutput(proc, /^listening (\d+)$/m, 30_000, 'ws-forward')
+  return { pid: proc.child.pid, port: Number(match[1]), close: () => stop(proc, 'SIGTERM') }
+}
 
 export async function dataPath({ env, namespace, webIP, only, rounds, commands, add, profile, log }) {
   const cleanups = []
@@ -93,10 +108,13 @@ export async function dataPath({ env, namespace, webIP, only, rounds, commands, 
 
     if (only.has('bulk')) {
       log('bulk throughput')
+      const ws = await startWsForward(namespace)
+      cleanups.push(() => ws.close())
       commands.bulk = [
         `curl -sS -o /dev/null -w '%{size_download} %{time_total}' http://127.0.0.1:<port-forward>/big.bin`,
         `curl … --socks5-hostname ${socks.socks} http://${webIP}:8081/big.bin`,
         `curl … http://${webIP}:8081/big.bin (through ${BENCH_TUN})`,
+        `node bench/lib/ws-forward.mjs ${namespace} web 8081; curl … http://127.0.0.1:<its port>/big.bin`,
       ]
       add(
         'bulk',
@@ -124,6 +142,13 @@ export async function dataPath({ env, namespace, webIP, only, rounds, commands, 
               proxyArgs: [],
               pid: tun.pid,
               podPids: podPids(await podUid(env, namespace, tun.pod)),
+            },
+            {
+              name: NAMES.ws,
+              url: `http://127.0.0.1:${ws.port}/big.bin`,
+              proxyArgs: [],
+              pid: ws.pid,
+              podPids: [],
             },
           ],
         }),
