@@ -1,6 +1,11 @@
 // Turns a run's result into bench/results.md: machine and versions, the exact commands, one table
 // per scenario (min/median/max and the ratio of medians to the row's baseline, from the same run),
-// and the issue's targets, each met or missed.
+// and the issue's targets, each met or missed. Run alone it rewrites results.md from a results.json:
+//
+//   node bench/report.mjs [bench/results.json]
+import { readFileSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
 import { ratio, round } from './lib/stats.mjs'
 
 const TITLES = {
@@ -167,6 +172,7 @@ export function writeReport(result) {
     `- the cluster: the repository's local single-node Kubernetes (test/cluster); the client side runs in the laptop network namespace, whose only way in is the API server`,
     '',
     `Negative control: ${result.negativeControl}.`,
+    `Left behind after the sessions closed (ktx-managed objects in the namespace, the TUN device): ${result.leftovers?.length ? result.leftovers.join(', ') : 'nothing'}. The namespace and the bench's network namespace are deleted at the end.`,
     '',
     '## Targets (issue 12)',
     '',
@@ -186,6 +192,15 @@ export function writeReport(result) {
   for (const [k, v] of Object.entries(result.commands))
     for (const line of [v].flat()) out.push(`# ${k}`, line)
   out.push('```', '')
-  if (result.notes) out.push('## Notes', '', result.notes, '')
+  out.push(
+    'What bounds each missed target, with the profile or measurement that shows it: bench/README.md, "Findings".',
+    '',
+  )
   return out.join('\n')
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const file = process.argv[2] ?? fileURLToPath(new URL('./results.json', import.meta.url))
+  const result = JSON.parse(readFileSync(file, 'utf8'))
+  writeFileSync(file.replace(/\.json$/, '.md'), writeReport(result))
 }
