@@ -95,7 +95,7 @@ export async function bulk({ arms, rounds, clusterPids }) {
       better: 'lower',
       stats: summary([cpu[arm.name].seconds / gb]),
       baseline: { arm: 'kubectl port-forward' },
-      note: `${round(cpu[arm.name].seconds, 2)} CPU-s over ${round(gb, 2)} GB; processes: ${processTree(arm.pid).length}`,
+      note: `${round(cpu[arm.name].seconds, 2)} CPU-s over ${round(gb, 2)} GB; pid ${arm.pid}, processes: ${processTree(arm.pid).length}`,
     })
     rows.push({
       metric: 'CPU seconds per GB moved (kube-apiserver + kubelet)',
