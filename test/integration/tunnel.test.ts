@@ -192,6 +192,27 @@ describe('HTTP proxy through SSH to the agent', () => {
     expect(result.stdout).toBe('hello from the target\n')
   })
 
+  it('reuses one channel for sequential absolute-URI requests to one target (keep-alive upstream)', async () => {
+    let dials = 0
+    const counting = {
+      dial: (host: string, port: number) => {
+        dials++
+        return ssh.dial(host, port)
+      },
+    }
+    const own = await startHttpProxy({ dialer: counting, logger: noopLogger })
+    try {
+      // One curl, three URLs: curl keeps its connection to the proxy, the proxy its channel.
+      const url = `http://127.0.0.1:${web.port}/again`
+      const result = await curl(['-x', own.url, url, url, url])
+      expect(result.code).toBe(0)
+      expect(result.stdout).toBe('hello from the target\n'.repeat(3))
+      expect(dials).toBe(1)
+    } finally {
+      await own.close()
+    }
+  })
+
   it('answers 502 with the reason when the target refuses', async () => {
     const result = await curl([
       '-x',

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 
 import type { Logger } from '../logger.js'
+import { ChannelHttpAgent } from './channel-agent.js'
 import { dialErrorCode, type Dialer } from './dialer.js'
 import { PROXY_TIMEOUTS, type ProxyTimeouts, limitInactivity } from './idle.js'
 import { type BoundAddress, SocketSet, closeServer, listen, urlHost } from './listener.js'
@@ -48,7 +49,8 @@ const HOP_BY_HOP = new Set([
 /**
  * Starts an HTTP proxy: `CONNECT host:port` tunnels (any protocol, HTTPS included) and plain
  * absolute-URI requests (`GET http://svc.ns/…`), both through `dial()`, so host names resolve in
- * the cluster. Dial failures answer 502 (504 for timeouts) with the reason. A client must send
+ * the cluster; absolute-URI requests to one target reuse kept-alive channels (ChannelHttpAgent).
+ * Dial failures answer 502 (504 for timeouts) with the reason. A client must send
  * its request head within `handshakeTimeoutMs`; a connection idle for `idleTimeoutMs` is closed.
  * @throws HostError `KTX_LISTEN_FAILED`.
  */
@@ -57,6 +59,8 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
   const sockets = new SocketSet()
   const handshakeMs = options.handshakeTimeoutMs ?? PROXY_TIMEOUTS.handshakeMs
   const idleMs = options.idleTimeoutMs ?? PROXY_TIMEOUTS.idleMs
+  // Absolute-URI requests to one target share kept-alive channels instead of one channel each.
+  const upstreams = new ChannelHttpAgent(options.dialer)
   const server = createServer(
     {
       noDelay: true,
@@ -71,7 +75,7 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
         res.end('ktx: this proxy needs the credentials ktx printed (Proxy-Authorization: Basic)\n')
         return
       }
-      forward(req, res, options.dialer, log)
+      forward(req, res, upstreams, log)
     },
   )
   // No bytes at all yet: headersTimeout only starts with the first byte of a request.
@@ -99,6 +103,7 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
   const bound = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0, 'HTTP proxy')
   const close = (): Promise<void> => {
     server.closeAllConnections()
+    upstreams.destroy()
     return closeServer(server, sockets)
   }
   return {
@@ -172,7 +177,7 @@ function tunnel(
   )
 }
 
-function forward(req: IncomingMessage, res: ServerResponse, dialer: Dialer, log: Logger): void {
+function forward(req: IncomingMessage, res: ServerResponse, upstreams: ChannelHttpAgent, log: Logger): void {
   let url: URL
   try {
     url = new URL(req.url ?? '')
@@ -184,48 +189,40 @@ function forward(req: IncomingMessage, res: ServerResponse, dialer: Dialer, log:
     respond(res, 400, `Only http: URLs can be proxied without CONNECT, got ${url.protocol}`)
     return
   }
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
-  const port = url.port === '' ? 80 : Number(url.port)
   const headers: Record<string, string | string[]> = {}
   const hop = hopByHopOf(req.headers)
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined && !hop.has(name)) headers[name] = value
   }
-  headers.connection = 'close'
-  dialer.dial(host, port).then(
-    (upstream) => {
-      const outgoing = httpRequest({
-        method: req.method ?? 'GET',
-        path: `${url.pathname}${url.search}`,
-        headers,
-        createConnection: () => upstream,
-      })
-      outgoing.on('response', (response) => {
-        const back: Record<string, string | string[]> = {}
-        const hopBack = hopByHopOf(response.headers)
-        for (const [name, value] of Object.entries(response.headers)) {
-          if (value !== undefined && !hopBack.has(name)) back[name] = value
-        }
-        res.writeHead(response.statusCode ?? 502, response.statusMessage, back)
-        response.pipe(res)
-      })
-      outgoing.on('error', (error) => {
-        log.debug('Forwarded request failed', { url: url.href, error: error.message })
-        if (!res.headersSent) respond(res, 502, reason(error))
-        else res.destroy()
-        upstream.destroy()
-      })
-      res.on('close', () => {
-        upstream.destroy()
-      })
-      req.pipe(outgoing)
-    },
-    (error: unknown) => {
+  const outgoing = httpRequest({
+    method: req.method ?? 'GET',
+    hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port === '' ? 80 : Number(url.port),
+    path: `${url.pathname}${url.search}`,
+    headers,
+    agent: upstreams,
+  })
+  outgoing.on('response', (response) => {
+    const back: Record<string, string | string[]> = {}
+    const hopBack = hopByHopOf(response.headers)
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (value !== undefined && !hopBack.has(name)) back[name] = value
+    }
+    res.writeHead(response.statusCode ?? 502, response.statusMessage, back)
+    response.pipe(res)
+  })
+  outgoing.on('error', (error) => {
+    log.debug('Forwarded request failed', { url: url.href, error: error.message })
+    if (!res.headersSent) {
       const { status } = failure(error)
-      log.debug('Dial for request failed', { url: url.href, status })
       respond(res, status, reason(error))
-    },
-  )
+    } else res.destroy()
+  })
+  // The client went away mid-request: its upstream channel cannot be reused.
+  res.on('close', () => {
+    if (!res.writableFinished) outgoing.destroy()
+  })
+  req.pipe(outgoing)
 }
 
 function respond(res: ServerResponse, status: number, message: string): void {

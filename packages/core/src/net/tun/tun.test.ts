@@ -151,6 +151,8 @@ describe('startTun2socks', () => {
       'tun://ktx0',
       '-proxy',
       'socks5://127.0.0.1:41234',
+      '-mtu',
+      '9000',
       '-loglevel',
       'warn',
     ])

@@ -1,0 +1,126 @@
+// `npm run bench` (through bench/run.sh, which runs this as root in the laptop network namespace):
+// brings up its own namespace and pods, runs every scenario for several rounds against baselines
+// measured in the same run, writes bench/results.json and bench/results.md, and removes
+// everything it made (namespace, sessions, processes), also when a scenario fails.
+//
+//   node bench/main.mjs [--rounds N] [--only connect,memory,new-connection,latency,bulk,dns,exchange] [--out DIR] [--cpu-prof DIR]
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { fileURLToPath } from 'node:url'
+
+import { createFixtures, ktxLeftovers, loadEnv } from './lib/cluster.mjs'
+import { BENCH_TUN, connectArgs, startExchange } from './lib/ktx.mjs'
+import { loadAverage, machine } from './lib/machine.mjs'
+import { run, start, stop, waitForOutput } from './lib/proc.mjs'
+import { dataPath } from './data-path.mjs'
+import { writeReport } from './report.mjs'
+import { connectTime, warmArgs } from './scenarios/connect-time.mjs'
+import { clientArgs, exchangeLatency } from './scenarios/exchange.mjs'
+
+const GROUPS = ['connect', 'memory', 'new-connection', 'latency', 'bulk', 'dns', 'exchange']
+const { values: flags } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    only: { type: 'string', default: GROUPS.join(',') },
+    out: { type: 'string', default: fileURLToPath(new URL('.', import.meta.url)) },
+    'cpu-prof': { type: 'string' },
+  },
+})
+const rounds = Number(flags.rounds)
+const only = new Set(flags.only.split(','))
+for (const g of only)
+  if (!GROUPS.includes(g)) throw new Error(`--only: unknown group "${g}" (known: ${GROUPS.join(', ')})`)
+if (!(rounds >= 1)) throw new Error(`--rounds must be a positive number, not "${flags.rounds}"`)
+
+const log = (message) =>
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`)
+const env = loadEnv()
+// The library calls (pod start, warm connects) use the laptop's kubeconfig, like the CLI sessions.
+process.env.KUBECONFIG = env.KUBECONFIG_LAPTOP
+const result = {
+  date: new Date().toISOString(),
+  rounds,
+  machine: { ...(await machine(env)), loadAverageStart: loadAverage() },
+  commands: {},
+  rows: [],
+}
+const add = (group, rows) => result.rows.push(...rows.map((r) => ({ group, ...r })))
+
+log('creating the namespace and pods')
+const fixtures = await createFixtures(env)
+const { namespace, webIP } = fixtures
+const cleanups = []
+try {
+  // Without ktx the laptop reaches nothing in the cluster: every figure below is ktx's doing.
+  const control = await run('curl', ['-sS', '--max-time', '3', `http://${webIP}:8080/`]).then(
+    () => 'reached',
+    (error) =>
+      `not reachable (${String(error.message)
+        .split('\n')[0]
+        .replace(/^.*?: /, '')})`,
+  )
+  if (control === 'reached')
+    throw new Error(`the laptop reaches ${webIP} without ktx: the bench would measure nothing of ktx`)
+  result.negativeControl = `curl http://${webIP}:8080/ from the laptop namespace without ktx: ${control}`
+  log(result.negativeControl)
+
+  if (only.has('connect')) {
+    log('connect time (cold and warm, socks and tun)')
+    result.commands.connect = [
+      `node packages/cli/bin/run.js ${connectArgs(env, namespace, 'socks').join(' ')}`,
+      `node packages/cli/bin/run.js ${connectArgs(env, namespace, 'tun').join(' ')}`,
+      `node ${warmArgs(env, namespace, 'socks|tun', rounds).join(' ')}`,
+    ]
+    add('connect', await connectTime({ env, namespace, rounds }))
+  }
+
+  if (['memory', 'new-connection', 'latency', 'bulk', 'dns'].some((g) => only.has(g))) {
+    const profile = flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof']}`] : []
+    await dataPath({ env, namespace, webIP, only, rounds, commands: result.commands, add, profile, log })
+  }
+
+  if (only.has('exchange')) {
+    log('exchange latency')
+    const laptop = start(env.TESTSERVER, [
+      'serve',
+      '--name',
+      'laptop',
+      '--http',
+      '127.0.0.1:3001',
+      '--grpc',
+      '',
+    ])
+    cleanups.push(() => stop(laptop, 'SIGTERM'))
+    await waitForOutput(laptop, /^listening /m, 10_000, 'ktx-testserver on the laptop')
+    const exchange = await startExchange(env, namespace, 'web', '3001:8080')
+    cleanups.push(() => exchange.close())
+    result.commands.exchange = [
+      `node packages/cli/bin/run.js ${exchange.args.join(' ')}`,
+      `kubectl ${clientArgs(namespace, 'http://web/ | http://base/').join(' ')}`,
+    ]
+    add('exchange', await exchangeLatency({ env, namespace, rounds, laptopName: 'laptop' }))
+    while (cleanups.length > 0) await cleanups.pop()()
+  }
+
+  const left = await ktxLeftovers(env, namespace)
+  const links = await run('ip', ['-o', 'link', 'show']).then((o) =>
+    o.split('\n').filter((l) => l.includes(BENCH_TUN)),
+  )
+  result.leftovers = [...left, ...links]
+  if (result.leftovers.length > 0)
+    throw new Error(`ktx left something behind: ${result.leftovers.join(', ')}`)
+} finally {
+  while (cleanups.length > 0)
+    await cleanups
+      .pop()()
+      .catch((error) => log(`clean-up: ${error.message}`))
+  log(`deleting ${namespace}`)
+  await fixtures.close().catch((error) => log(`deleting ${namespace}: ${error.message}`))
+}
+result.machine.loadAverageEnd = loadAverage()
+
+mkdirSync(flags.out, { recursive: true })
+writeFileSync(join(flags.out, 'results.json'), JSON.stringify(result, null, 2) + '\n')
+writeFileSync(join(flags.out, 'results.md'), writeReport(result))
+log(`wrote ${join(flags.out, 'results.md')} and results.json`)
