@@ -299,7 +299,10 @@ function watchLocalStates(): { stop(): Promise<string[]> } {
           timeoutMs: 30_000,
         },
       )
-      const state = (JSON.parse(result.stdout) as { sessions: { state: string }[] }).sessions[0]?.state
+      // --json prints NDJSON; the report is the last line's `result`.
+      const last = result.stdout.trim().split('\n').at(-1) ?? '{}'
+      const report = (JSON.parse(last) as { result?: { sessions: { state: string }[] } }).result
+      const state = report?.sessions[0]?.state
       if (state !== undefined && state !== states.at(-1)) states.push(state)
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
