@@ -285,6 +285,17 @@ describe('a tunnel that cannot be rebuilt in time', () => {
   })
 })
 
+// `ktx status --json` prints NDJSON; the report is the last line's `result`. Unreadable: undefined.
+function stateIn(stdout: string): string | undefined {
+  try {
+    const last = stdout.trim().split('\n').at(-1) ?? ''
+    const report = (JSON.parse(last) as { result?: { sessions?: { state: string }[] } }).result
+    return report?.sessions?.[0]?.state
+  } catch {
+    return undefined
+  }
+}
+
 /** Polls `ktx status --json` (local: no API server needed) and collects the TUN session's state changes. */
 function watchLocalStates(): { stop(): Promise<string[]> } {
   const states: string[] = []
@@ -299,10 +310,7 @@ function watchLocalStates(): { stop(): Promise<string[]> } {
           timeoutMs: 30_000,
         },
       )
-      // --json prints NDJSON; the report is the last line's `result`.
-      const last = result.stdout.trim().split('\n').at(-1) ?? '{}'
-      const report = (JSON.parse(last) as { result?: { sessions: { state: string }[] } }).result
-      const state = report?.sessions[0]?.state
+      const state = stateIn(result.stdout)
       if (state !== undefined && state !== states.at(-1)) states.push(state)
       await new Promise((resolve) => setTimeout(resolve, 200))
     }

@@ -155,6 +155,12 @@ ${JSON.stringify(router)}
     'pod/router',
     '--timeout=120s',
   ])
+  // The router's fallback is a Service made a moment ago: the cluster's proxy follows the API a
+  // little later (seen in CI as a 502 from the router on the first request). Observed, not slept.
+  await vi.waitFor(async () => expect(await getWeb()).toMatch(/^real web-/), {
+    timeout: 60_000,
+    interval: 500,
+  })
   laptop = createServer((_req, res) => res.end('answered by the laptop\n'))
   await new Promise<void>((resolve) => laptop.listen(0, '127.0.0.1', resolve))
 })
