@@ -144,4 +144,13 @@ describe('keepAlive', () => {
     expect(await healer.ended).toBe(fatal)
     expect(events).toEqual(['degraded: link 0 lost'])
   })
+
+  it('a waiter that comes after the signal aborted hears it at once', async () => {
+    const { healer, links, controller } = harness({ reopen: () => new Promise<Link>(() => undefined) })
+    await links[0]?.lose()
+    controller.abort(new Error('closing'))
+    const started = Date.now()
+    await expect(healer.ready(5_000)).rejects.toThrow('closed while reconnecting: closing')
+    expect(Date.now() - started).toBeLessThan(1_000)
+  })
 })

@@ -128,6 +128,7 @@ export function keepAlive<T>(options: KeepAliveOptions<T>): Healer<T> {
     ready(waitMs) {
       if (state === 'ready') return Promise.resolve(current)
       if (gaveUp) return Promise.reject(gaveUp)
+      if (signal.aborted) return Promise.reject(stillDown(waitMs, signal))
       return new Promise<T>((resolve, reject) => {
         const settle = (): void => {
           clearTimeout(timer)

@@ -6,7 +6,7 @@
  * within `timeouts.reconnectMs`; after that the session ends and restores.
  */
 import type { RouterRoute } from '../../contract.js'
-import { KubeApiError, TunnelError, messageOf } from '../../errors.js'
+import { KubeApiError, TunnelError, isKtxError, messageOf } from '../../errors.js'
 import type { Kube } from '../../kube/client.js'
 import { openPortForward } from '../../kube/port-forward.js'
 import type { PortForwardStream } from '../../kube/port-forward-stream.js'
@@ -56,6 +56,8 @@ export async function keepRoute(
     reopen: open,
     budgetMs: opts.timeouts.reconnectMs,
     signal: AbortSignal.any([ctx.signal, stop.signal]),
+    // Someone took the mark while the route was gone: no retry gets it back.
+    fatal: (error) => isKtxError(error) && error.code === 'KTX_MESH_MARK_TAKEN',
     onDegraded: (error) => {
       ctx.log.warn('Mesh router control connection lost; re-adding the route', { error: messageOf(error) })
       ctx.emit({

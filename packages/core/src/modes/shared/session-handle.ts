@@ -7,7 +7,12 @@ export interface HandleParts {
   readonly ctx: SetupContext
   readonly lease: { stopRenewing(): void }
   /** The shadow tunnel: `ended` settles only when it could not be rebuilt. */
-  readonly tunnel: { readonly ended: Promise<Error>; readonly state: 'ready' | 'degraded'; destroy(): void }
+  readonly tunnel: {
+    readonly ended: Promise<Error>
+    readonly state: 'ready' | 'degraded'
+    stopHealing(): void
+    destroy(): void
+  }
   /** Extra synchronous teardown for `destroy()` (agents, local sockets). */
   readonly onDestroy?: () => void
   /** Resolves with an error when the session fails at run time some other way (exchange losing its Service). */
@@ -34,6 +39,8 @@ export function buildSessionHandle<K extends Session['kind'], T extends object>(
   const teardown = (end: SessionEnd): Promise<void> => {
     closing ??= (async () => {
       state = 'closing'
+      // A rebuild finishing mid-teardown would bring back listeners and labels the undos just removed.
+      parts.tunnel.stopHealing()
       try {
         await stack.unwind()
         resolveEnded(end)

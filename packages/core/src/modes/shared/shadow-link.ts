@@ -129,17 +129,18 @@ function unusable(pod: Awaited<ReturnType<typeof readPod>>, image: string): bool
 }
 
 /**
- * The next link after `previous` broke: the same pod when it is (or becomes) Ready within
+ * The next link after the one over `previousPod` broke (the newest pod made, so a pod an earlier
+ * failed attempt created is reused or deleted, never orphaned): the same pod when it is (or becomes) Ready within
  * `reuseWaitMs`, else a new pod named `nextName`. `replaced` tells which.
  */
 export async function rebuildLink(
   plan: LinkPlan,
-  previous: ShadowLink,
+  previousPod: string,
   options: { readonly nextName: () => string; readonly reuseWaitMs: number },
   signal: AbortSignal,
 ): Promise<{ readonly link: ShadowLink; readonly replaced: boolean }> {
-  const existing = await readPod(plan.kube, previous.pod, signal)
-  let pod = previous.pod
+  const existing = await readPod(plan.kube, previousPod, signal)
+  let pod = previousPod
   let podIP: string | undefined
   if (!unusable(existing, plan.spec.image)) {
     podIP = await waitLinkPodReady(
@@ -162,7 +163,7 @@ export async function rebuildLink(
       })
     }
     pod = options.nextName()
-    plan.log.info('Creating a new shadow pod', { pod, previous: previous.pod })
+    plan.log.info('Creating a new shadow pod', { pod, previous: previousPod })
     const created = await createLinkPod(plan, pod, signal)
     podIP = await waitLinkPodReady(plan, pod, { created, timeoutMs: plan.timeouts.podReadyMs }, signal)
   }

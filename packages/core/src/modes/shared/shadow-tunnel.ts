@@ -93,6 +93,8 @@ export interface ShadowTunnel extends Dialer, RemoteListener {
   readonly ended: Promise<Error>
   /** Registers work to redo on each rebuilt link (labels a new pod must carry, a route to re-add). */
   onRelink(hook: RelinkHook): void
+  /** No more rebuilds (the session is closing): a broken link stays broken. */
+  stopHealing(): void
   /** Cuts the current link at once (the session is being destroyed). */
   destroy(): void
 }
@@ -117,6 +119,8 @@ export async function openShadowTunnel(
   const { spec, timeouts } = options
   const namespace = kube.namespace
   const pods = new Set<string>()
+  // The pod the next rebuild starts from: the last one made, even by an attempt that then failed.
+  let newestPod = spec.name
   const plan: LinkPlan = {
     kube,
     sessionId: ctx.id,
@@ -125,7 +129,10 @@ export async function openShadowTunnel(
     keys: options.keys ?? generateSessionKey(`ktx-${ctx.id}`),
     timeouts,
     log: ctx.log,
-    onPodNamed: (name) => pods.add(name),
+    onPodNamed: (name) => {
+      pods.add(name)
+      newestPod = name
+    },
   }
   // One undo for every pod the session makes, first or replacement, read when it runs.
   ctx.stack.defer(
@@ -160,7 +167,7 @@ export async function openShadowTunnel(
       if (!(await lease.isHeld(signal))) throw leaseLost(lease.name, namespace)
       const { link, replaced } = await rebuildLink(
         plan,
-        healer.current,
+        newestPod,
         { nextName: () => `${spec.name}-${(generation += 1)}`, reuseWaitMs: REUSE_WAIT_MS },
         signal,
       )
@@ -235,6 +242,9 @@ export async function openShadowTunnel(
       listeners.delete(`${bindAddress}:${port}`)
       // A broken link took its listeners with it; the next one will not get this one back.
       if (healer.state === 'ready') await healer.current.ssh.unforwardIn(bindAddress, port)
+    },
+    stopHealing: () => {
+      stop.abort(new Error('the session is closing'))
     },
     destroy: () => {
       stop.abort(new Error('the session is destroyed'))
