@@ -37,6 +37,14 @@ export function socks5Connect(options: Socks5ConnectOptions): Promise<Socket> {
     let buffer = Buffer.alloc(0)
     let stage: 'method' | 'auth' | 'reply' = 'method'
     const method = options.credentials ? METHOD_USER_PASS : METHOD_NO_AUTH
+    // Thrown inside the socket's listener it would be uncaught and leave this promise pending.
+    const writeConnect = (): void => {
+      try {
+        socket.write(encodeConnect(host, port))
+      } catch (error) {
+        fail(error as Error)
+      }
+    }
     const fail = (error: Error): void => {
       socket.destroy()
       options.signal?.removeEventListener('abort', onAbort)
@@ -74,7 +82,7 @@ export function socks5Connect(options: Socks5ConnectOptions): Promise<Socket> {
           socket.write(encodeUserPass(options.credentials.username, options.credentials.password))
         } else {
           stage = 'reply'
-          socket.write(encodeConnect(host, port))
+          writeConnect()
         }
       }
       if (stage === 'auth') {
@@ -85,7 +93,7 @@ export function socks5Connect(options: Socks5ConnectOptions): Promise<Socket> {
         }
         buffer = buffer.subarray(2)
         stage = 'reply'
-        socket.write(encodeConnect(host, port))
+        writeConnect()
       }
       if (buffer.length < 5) return
       const atyp = buffer[3]

@@ -45,6 +45,8 @@ describe('resolveConnectOptions', () => {
     [{ http: { host: '10.1.2.3' } }, 'Listening on 10.1.2.3 would let anyone'],
     [{ mode: 'tun' as const, proxyAuth: true }, 'proxyAuth applies to socks mode only'],
     [{ proxyAuth: { username: 'me', password: '' } }, 'non-empty username and password'],
+    [{ proxyAuth: { username: 'a:b', password: 'pw' } }, 'no ":" in the username'],
+    [{ proxyAuth: { username: 'me', password: 'x'.repeat(256) } }, 'at most 255 bytes'],
   ])('rejects %j with a usage error', (input, text) => {
     let caught: unknown
     try {

@@ -107,8 +107,11 @@ function resolveProxyAuth(
       ],
     })
   }
-  if (credentials && (credentials.username === '' || credentials.password === '')) {
-    throw new UsageError('proxyAuth needs a non-empty username and password')
+  if (credentials && !usableCredentials(credentials)) {
+    throw new UsageError(
+      'proxyAuth needs a non-empty username and password of at most 255 bytes each, and no ":" in the username',
+      { suggestions: ['Use proxyAuth: true for generated ones.'] },
+    )
   }
   const exposed = hosts.filter((host) => !isLoopback(host))
   if (exposed.length > 0 && credentials === undefined) {
@@ -118,6 +121,13 @@ function resolveProxyAuth(
     )
   }
   return credentials
+}
+
+// RFC 1929 carries each in one length byte; HTTP Basic splits at the first colon.
+function usableCredentials(credentials: ProxyCredentials): boolean {
+  const fits = (value: unknown): boolean =>
+    typeof value === 'string' && value !== '' && Buffer.byteLength(value, 'utf8') <= 255
+  return fits(credentials.username) && fits(credentials.password) && !credentials.username.includes(':')
 }
 
 function isLoopback(host: string): boolean {
