@@ -126,12 +126,19 @@ describe('ktx connect --mode socks (CLI)', () => {
         await kubectl(env, ['-n', suite.namespace, 'get', 'pods', '-l', 'ktx.dev/role=shadow', '-o', 'json']),
       ) as {
         items: {
-          metadata: { labels: Record<string, string>; ownerReferences?: { kind: string }[] }
+          metadata: {
+            name: string
+            labels: Record<string, string>
+            ownerReferences?: { kind: string }[]
+          }
           spec: unknown
         }[]
       }
       expect(pods.items).toHaveLength(1)
       const pod = pods.items[0]!
+      // The image build put ssh2's native crypto beside the bundle, and the agent in the pod loaded it.
+      const agentLog = await kubectl(env, ['-n', suite.namespace, 'logs', pod.metadata.name])
+      expect(agentLog).toMatch(/"message":"Agent ready".*"sshCrypto":"native"/)
       expect(pod.metadata.labels['app.kubernetes.io/managed-by']).toBe('ktx')
       expect(pod.metadata.ownerReferences?.[0]?.kind).toBe('Lease')
       const podJson = JSON.stringify(pod)

@@ -6,15 +6,19 @@
  * archive. `ktx image push` is driven with an empty PATH (it must name every missing client) and
  * with a recording skopeo (it must hand over the archive and the target).
  */
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { once } from 'node:events'
 import { accessSync, chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { generateSessionKey } from '@ktx/core/tunnel'
 
 import { parseDockerfile } from '../harness/dockerfile.js'
 import { KTX_BIN } from '../harness/ktx.js'
@@ -102,6 +106,8 @@ describe('ktx image build', () => {
       })
     ).stdout.split('\n')
     expect(listing).toEqual(expect.arrayContaining(['agent.mjs', 'usr/local/bin/node', 'etc/passwd', 'tmp/']))
+    // ssh2's install builds its native crypto here (CI too); the agent's ssh2 finds it beside the bundle.
+    expect(listing).toContain('crypto/build/Release/sshcrypto.node')
     const again = join(work, 'again.tar')
     await run(
       process.execPath,
@@ -114,6 +120,25 @@ describe('ktx image build', () => {
       createHash('sha256').update(readFileSync(archive)).digest('hex'),
     )
   }, 60_000)
+
+  it('runs as nobody in its own root filesystem and its ssh2 loads the native crypto', async (context) => {
+    if (process.getuid?.() !== 0) context.skip()
+    const root = join(work, 'rootfs')
+    await run('mkdir', ['-p', root])
+    await run('tar', ['-xf', join(unpacked, 'blobs', 'sha256', layerDigest.slice(7)), '-C', root])
+    const { publicKey } = generateSessionKey()
+    // The agent runs until stopped; its first line says it is ready and which crypto ssh2 took.
+    const agent = spawn('chroot', ['--userspec=65534:65534', root, ...(config.config.Entrypoint ?? [])], {
+      env: { PATH: process.env.PATH, KTX_AUTHORIZED_KEY: publicKey, KTX_SSH_PORT: '0', KTX_HEALTH_PORT: '0' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    try {
+      const [line] = (await once(createInterface({ input: agent.stderr }), 'line')) as [string]
+      expect(JSON.parse(line)).toMatchObject({ message: 'Agent ready', sshCrypto: 'native' })
+    } finally {
+      agent.kill()
+    }
+  }, 30_000)
 
   it('is accepted by containerd (ctr images import) when containerd is reachable', async (context) => {
     const sock = '/run/containerd/containerd.sock'

@@ -91,6 +91,7 @@ export {
 } from './host/user-config.js'
 export { PUSH_TOOLS, type PushTool, type ToolProbe } from './image/push-tools.js'
 export { type ImageRuntime, shadowImageRuntime } from './image/runtime.js'
+export { type SshCryptoChoice } from './image/ssh-crypto.js'
 export type { RecoverReport } from './modes/shared/recover-service.js'
 export { type CleanClusterOptions, type CleanClusterReport, cleanCluster } from './modes/clean/cluster.js'
 export { type CleanAllNamespacesReport, cleanAllNamespaces } from './modes/clean/all-namespaces.js'

@@ -9,6 +9,7 @@ import { createHealthServer } from './health.js'
 import { closeServer, listen } from './listen.js'
 import type { AgentLog } from './log.js'
 import { RemoteForwards } from './remote-forward.js'
+import { sshCryptoKind } from './ssh-crypto.js'
 
 /** A running agent. */
 export interface Agent {
@@ -73,7 +74,7 @@ export async function startAgent(config: BaseAgentConfig, log: AgentLog): Promis
   sshListening = true
   const health = createHealthServer(() => sshListening)
   const healthPort = await listen(health, config.healthHost, config.healthPort, log, 'health')
-  log('info', 'Agent ready', { sshPort, healthPort })
+  log('info', 'Agent ready', { sshPort, healthPort, sshCrypto: sshCryptoKind() })
 
   return {
     sshPort,

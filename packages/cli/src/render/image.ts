@@ -17,9 +17,16 @@ export function renderImageBuilt(image: BuiltImage): string[] {
   return [
     `Built ${image.name} (linux/${image.architecture}, ${size(image.layerSize)}) as an ${kind}: ${image.output}`,
     `  manifest ${image.digest}`,
+    `  ${sshCryptoLine(image)}`,
     ...use,
     `Then: ktx config set image ${image.name}`,
   ]
+}
+
+function sshCryptoLine(image: BuiltImage): string {
+  return image.sshCrypto.kind === 'native'
+    ? "agent SSH crypto: ssh2's native addon"
+    : `agent SSH crypto: Node's crypto API (${image.sshCrypto.reason})`
 }
 
 /** What `ktx image push` pushed. */

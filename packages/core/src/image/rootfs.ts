@@ -2,15 +2,16 @@
  * The shadow image's root filesystem, as tar entries (nothing is written to disk): the Node binary
  * at /usr/local/bin/node, the shared libraries and loader `ldd` names for it, /etc/passwd and
  * /etc/group with nobody (65534), /etc/nsswitch.conf and empty hosts/resolv.conf/hostname for the
- * kubelet to mount over, /tmp (1777), and the agent bundle at /agent.mjs. The same files the
- * Dockerfile gets from its node base image, without needing a registry.
+ * kubelet to mount over, /tmp (1777), the agent bundle at /agent.mjs and, when given, ssh2's
+ * native crypto addon beside it (with the libraries it needs). The same files the Dockerfile gets
+ * from its node base image, without needing a registry.
  */
 import { readFile, realpath } from 'node:fs/promises'
 import { posix } from 'node:path'
 
 import { HostError } from '../errors.js'
 import { runCommand } from '../exec/run.js'
-import { AGENT_BUNDLE_PATH, IMAGE_NODE_PATH } from './runtime.js'
+import { AGENT_BUNDLE_PATH, IMAGE_NODE_PATH, SSH_CRYPTO_ADDON_PATH } from './runtime.js'
 import type { TarEntry } from './tar.js'
 
 const PASSWD = 'root:x:0:0:root:/:/sbin/nologin\nnobody:x:65534:65534:nobody:/tmp:/sbin/nologin\n'
@@ -32,13 +33,15 @@ export function parseLdd(output: string): string[] {
 }
 
 /**
- * Collects the root filesystem around `node` and `bundle`.
+ * Collects the root filesystem around `node`, `bundle` and the optional `sshCrypto` addon.
  * @throws HostError `KTX_PLATFORM_UNSUPPORTED` off Linux (the image needs a Linux Node binary; use
  *   the Dockerfile), ExternalCommandError when `ldd` fails.
  */
 export async function shadowRootfs(options: {
   readonly node: string
   readonly bundle: string
+  /** ssh2's `sshcrypto.node`, built for `node`'s ABI; left out when undefined. */
+  readonly sshCrypto?: string
   readonly signal?: AbortSignal
 }): Promise<TarEntry[]> {
   if (process.platform !== 'linux') {
@@ -55,7 +58,16 @@ export async function shadowRootfs(options: {
   const files = new Map<string, { data: Buffer; mode: number }>()
   files.set(IMAGE_NODE_PATH, { data: await readFile(options.node), mode: 0o755 })
   files.set(AGENT_BUNDLE_PATH, { data: await readFile(options.bundle), mode: 0o644 })
-  for (const lib of await sharedLibraries(options.node, options.signal)) {
+  const binaries = [options.node]
+  if (options.sshCrypto !== undefined) {
+    files.set(SSH_CRYPTO_ADDON_PATH, { data: await readFile(options.sshCrypto), mode: 0o755 })
+    binaries.push(options.sshCrypto)
+  }
+  const libraries = new Set<string>()
+  for (const binary of binaries) {
+    for (const lib of await sharedLibraries(binary, options.signal)) libraries.add(lib)
+  }
+  for (const lib of libraries) {
     // Copied by content under the path the loader asks for (symlinks followed, like cp -L).
     files.set(lib, { data: await readFile(await realpath(lib)), mode: 0o755 })
   }

@@ -28,6 +28,7 @@ import {
 } from '../image/push-tools.js'
 import { shadowRootfs } from '../image/rootfs.js'
 import { shadowImageRuntime } from '../image/runtime.js'
+import { type SshCryptoChoice, chooseSshCrypto, installedSshCryptoAddon } from '../image/ssh-crypto.js'
 import { AGENT_ENV } from '../contract.js'
 import { DEFAULT_SHADOW_IMAGE } from '../options.js'
 
@@ -41,6 +42,11 @@ export interface BuildImageOptions {
   readonly name?: string
   /** The Linux Node.js binary to put in the image. Default: the one running this process. */
   readonly node?: string
+  /**
+   * ssh2's native crypto addon for the agent: a path (must load under `node`), or `false` to leave
+   * it out. Default: the one ssh2's install built here, when it loads under `node`.
+   */
+  readonly sshCrypto?: string | false
   readonly signal?: AbortSignal
 }
 
@@ -54,6 +60,8 @@ export interface BuiltImage {
   readonly architecture: string
   /** Bytes of the one layer. */
   readonly layerSize: number
+  /** Whether the agent gets ssh2's native crypto, and if not, why. */
+  readonly sshCrypto: SshCryptoChoice
 }
 
 /**
@@ -62,27 +70,44 @@ export interface BuiltImage {
  *   does not start under the Node binary), `KTX_PLATFORM_UNSUPPORTED` off Linux.
  */
 export async function buildShadowImage(options: BuildImageOptions): Promise<BuiltImage> {
-  const layout = await assemble(options)
-  return writeImage(layout, options.output)
+  const image = await assemble(options)
+  return writeImage(image, options.output)
 }
 
-// The image in memory: bundle checked, root filesystem collected, layout assembled.
-async function assemble(options: Omit<BuildImageOptions, 'output'>): Promise<ImageLayout> {
+/** The image in memory: bundle checked, root filesystem collected, layout assembled. */
+interface AssembledImage {
+  readonly layout: ImageLayout
+  readonly sshCrypto: SshCryptoChoice
+}
+
+async function assemble(options: Omit<BuildImageOptions, 'output'>): Promise<AssembledImage> {
   const name = options.name ?? DEFAULT_SHADOW_IMAGE
   if (name.trim() === '' || /\s/.test(name)) throw new UsageError(`Invalid image name "${name}"`)
   const node = options.node ?? process.execPath
   const { signal } = options
   await checkBundle(node, options.bundle, signal)
-  const entries = await shadowRootfs({ node, bundle: options.bundle, ...(signal ? { signal } : {}) })
-  return imageLayout({
+  const sshCrypto = await chooseSshCrypto({
+    node,
+    installed: installedSshCryptoAddon(),
+    ...(options.sshCrypto === undefined ? {} : { wanted: options.sshCrypto }),
+    ...(signal ? { signal } : {}),
+  })
+  const entries = await shadowRootfs({
+    node,
+    bundle: options.bundle,
+    ...(sshCrypto.kind === 'native' ? { sshCrypto: sshCrypto.addon } : {}),
+    ...(signal ? { signal } : {}),
+  })
+  const layout = imageLayout({
     name,
     entries,
     runtime: shadowImageRuntime(),
     architecture: ociArchitecture(process.arch),
   })
+  return { layout, sshCrypto }
 }
 
-async function writeImage(layout: ImageLayout, output: string): Promise<BuiltImage> {
+async function writeImage({ layout, sshCrypto }: AssembledImage, output: string): Promise<BuiltImage> {
   const format = output.endsWith('.tar') ? 'oci-archive' : 'oci-layout'
   if (format === 'oci-archive') await writeLayoutTar(layout, output)
   else await writeLayoutDir(layout, output)
@@ -93,6 +118,7 @@ async function writeImage(layout: ImageLayout, output: string): Promise<BuiltIma
     digest: layout.manifestDigest,
     architecture: layout.config.architecture,
     layerSize: layerSize(layout),
+    sshCrypto,
   }
 }
 
@@ -145,11 +171,11 @@ export async function pushShadowImage(options: PushImageOptions): Promise<Pushed
   const tool = pickTool(probes, options.tool, ref)
   const work = await mkdtemp(join(tmpdir(), 'ktx-image-'))
   try {
-    const layout = await assemble({ ...options, name: ref })
+    const image = await assemble({ ...options, name: ref })
     const archive = join(work, 'image.tar')
     const layoutDir = join(work, 'layout')
-    const built = await writeImage(layout, archive)
-    await writeLayoutDir(layout, layoutDir)
+    const built = await writeImage(image, archive)
+    await writeLayoutDir(image.layout, layoutDir)
     for (const { command, args } of pushCommands(tool, {
       archive,
       layoutDir,
