@@ -9,9 +9,9 @@
  */
 import { randomBytes } from 'node:crypto'
 
-import { AGENT_ENV, AGENT_SSH_PORT, AGENT_SSH_USER } from '@ktx/core/contract'
+import { AGENT_DIRECT_PORT, AGENT_ENV, AGENT_SSH_PORT, AGENT_SSH_USER } from '@ktx/core/contract'
 import { createKube, createShadowPod, deletePodAndWait, openPortForward, waitPodReady } from '@ktx/core/kube'
-import { generateSessionKey, openSsh } from '@ktx/core/tunnel'
+import { createDirectDialer, generateSessionKey, openSsh, sessionSigner } from '@ktx/core/tunnel'
 import { noopLogger } from '@ktx/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -102,7 +102,7 @@ describe('two live sessions (exchange and connect)', () => {
     expect((await getFromCluster(env, suite.namespace, 'http://web/')).stdout).toBe(`${LAPTOP}\n`)
   })
 
-  it("the agents' SSH port refuses other pods; their health port answers them", async () => {
+  it("the agents' SSH and direct-path ports refuse other pods; their health port answers them", async () => {
     const pods = await sessionPods()
     expect(pods).toHaveLength(2)
     for (const pod of pods) {
@@ -117,6 +117,14 @@ describe('two live sessions (exchange and connect)', () => {
       ])
       expect(ssh.stdout, pod.metadata.name).not.toContain('SSH-')
       expect(ssh.stdout, pod.metadata.name).not.toContain('exit 0')
+      // The direct path greets with `KTXD1` first, the same way.
+      const direct = await fromClient([
+        'sh',
+        '-c',
+        `echo | timeout 5 nc ${ip} ${String(AGENT_DIRECT_PORT)}; echo "exit $?"`,
+      ])
+      expect(direct.stdout, pod.metadata.name).not.toContain('KTXD')
+      expect(direct.stdout, pod.metadata.name).not.toContain('exit 0')
     }
   })
 
@@ -175,6 +183,30 @@ describe('two live sessions (exchange and connect)', () => {
       sock.destroy()
     }
     // Both sessions still serve: a refused login touches nothing.
+    expect((await getFromCluster(env, suite.namespace, 'http://web/')).stdout).toBe(`${LAPTOP}\n`)
+  })
+
+  it("a session's agent refuses a direct-path request signed by another key", async () => {
+    const kube = createKube({ kubeconfig: env.KUBECONFIG_HOST, namespace: suite.namespace })
+    for (const pod of await sessionPods()) {
+      const direct = createDirectDialer({
+        open: () =>
+          openPortForward(kube, { pod: pod.metadata.name, port: AGENT_DIRECT_PORT, timeoutMs: 30_000 }),
+        sign: sessionSigner(generateSessionKey('another-session').privateKey),
+        fallback: { dial: () => Promise.reject(new Error('no fallback in this test')) },
+        spare: 1,
+        handshakeTimeoutMs: 30_000,
+        log: noopLogger,
+      })
+      try {
+        await direct.proven
+        await expect(direct.dial('web', 80), pod.metadata.name).rejects.toMatchObject({
+          socketCode: 'EACCES',
+        })
+      } finally {
+        direct.close()
+      }
+    }
     expect((await getFromCluster(env, suite.namespace, 'http://web/')).stdout).toBe(`${LAPTOP}\n`)
   })
 })

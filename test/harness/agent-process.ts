@@ -19,6 +19,7 @@ export function makeKey(): { privateKey: string; publicKey: string } {
 export interface AgentProcess {
   readonly child: ChildProcess
   readonly sshPort: number
+  readonly directPort: number
   readonly healthPort: number
   readonly logs: string[]
   /** Number of socket file descriptors the process holds right now (from /proc). */
@@ -29,23 +30,36 @@ export interface AgentProcess {
 /** Starts `node agent.mjs` with ports 0 and waits for its "Agent ready" log line. */
 export async function startAgentProcess(publicKey: string): Promise<AgentProcess> {
   const child = spawn(process.execPath, [AGENT_BUNDLE], {
-    env: { ...process.env, KTX_AUTHORIZED_KEY: publicKey, KTX_SSH_PORT: '0', KTX_HEALTH_PORT: '0' },
+    env: {
+      ...process.env,
+      KTX_AUTHORIZED_KEY: publicKey,
+      KTX_SSH_PORT: '0',
+      KTX_DIRECT_PORT: '0',
+      KTX_HEALTH_PORT: '0',
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   const logs: string[] = []
-  const ready = new Promise<{ sshPort: number; healthPort: number }>((resolve, reject) => {
+  interface Ports {
+    sshPort: number
+    directPort: number
+    healthPort: number
+  }
+  const ready = new Promise<Ports>((resolve, reject) => {
     const lines = createInterface({ input: child.stderr })
     lines.on('line', (line) => {
       logs.push(line)
-      const entry = JSON.parse(line) as { message?: string; sshPort?: number; healthPort?: number }
-      if (entry.message === 'Agent ready') resolve({ sshPort: entry.sshPort!, healthPort: entry.healthPort! })
+      const entry = JSON.parse(line) as { message?: string } & Partial<Ports>
+      if (entry.message === 'Agent ready')
+        resolve({ sshPort: entry.sshPort!, directPort: entry.directPort!, healthPort: entry.healthPort! })
     })
     child.once('exit', (code) => reject(new Error(`agent exited with ${String(code)}: ${logs.join('\n')}`)))
   })
-  const { sshPort, healthPort } = await ready
+  const { sshPort, directPort, healthPort } = await ready
   return {
     child,
     sshPort,
+    directPort,
     healthPort,
     logs,
     socketCount: () => socketFds(child.pid!),

@@ -1,8 +1,9 @@
 /**
  * Half-close and backpressure on every forward path, over real processes on loopback (the bundled
- * agent as a child process, core's SSH client and proxies in this process):
+ * agent as a child process, core's SSH client, direct-path dialer and proxies in this process):
  * - a client that sends its request, shuts down its write side, then reads a large reply gets the
- *   whole reply, byte for byte: through SOCKS5, the HTTP proxy's CONNECT, and a reverse forward
+ *   whole reply, byte for byte: through SOCKS5 (over SSH and over the direct data path, whose
+ *   framing carries the half-close a port-forward cannot), the HTTP proxy's CONNECT, and a reverse forward
  *   (a caller at the agent's listener → this machine's server), each crossing the agent;
  * - a reader that stops reading stalls the sender: what the sender could hand to the kernel stays
  *   bounded by the socket buffers and the SSH window instead of the whole reply piling up in a
@@ -13,11 +14,14 @@ import { type Server, type Socket, connect as netConnect, createServer } from 'n
 
 import { noopLogger } from '@ktx/core'
 import {
+  type DirectDialer,
   type HttpProxyServer,
   type ReverseForward,
   type Socks5Server,
   type SshConnection,
+  createDirectDialer,
   openSsh,
+  sessionSigner,
   socks5Connect,
   startHttpProxy,
   startReverseForward,
@@ -34,6 +38,8 @@ const key = makeKey()
 let agent: AgentProcess
 let ssh: SshConnection
 let socks: Socks5Server
+let direct: DirectDialer
+let directSocks: Socks5Server
 let proxy: HttpProxyServer
 let reverse: ReverseForward
 let server: ReplyServer
@@ -130,6 +136,18 @@ const paths: Record<string, () => Promise<Socket>> = {
     socket.allowHalfOpen = true
     return socket
   },
+  'socks5 over the direct data path': async () => {
+    // A dial without a spare would go over SSH; this path is about the direct one.
+    await vi.waitFor(() => expect(direct.idle).toBeGreaterThan(0), { timeout: 5_000 })
+    const socket = await socks5Connect({
+      proxyHost: '127.0.0.1',
+      proxyPort: directSocks.port,
+      host: '127.0.0.1',
+      port: server.port,
+    })
+    socket.allowHalfOpen = true
+    return socket
+  },
   'http CONNECT': () => httpConnect(proxy.port, server.port),
   'reverse forward (cluster caller to this machine)': () => connectTo(reverse.remotePort),
 }
@@ -146,6 +164,16 @@ beforeAll(async () => {
   })
   socks = await startSocks5({ dialer: ssh, port: 0, logger: noopLogger })
   proxy = await startHttpProxy({ dialer: ssh, port: 0, logger: noopLogger })
+  direct = createDirectDialer({
+    open: () => connectTo(agent.directPort),
+    sign: sessionSigner(key.privateKey),
+    fallback: { dial: () => Promise.reject(new Error('the direct path fell back to SSH')) },
+    spare: 2,
+    handshakeTimeoutMs: 5_000,
+    log: noopLogger,
+  })
+  await direct.proven
+  directSocks = await startSocks5({ dialer: direct, port: 0, logger: noopLogger })
   server = await startReplyServer(REPLY)
   reverse = await startReverseForward({ ssh, remotePort: 0, localPort: server.port, logger: noopLogger })
 })
@@ -153,6 +181,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await reverse.close()
   await proxy.close()
+  await directSocks.close()
+  direct.close()
   await socks.close()
   await ssh.close()
   await agent.stop()

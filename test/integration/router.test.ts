@@ -140,6 +140,7 @@ beforeAll(async () => {
   const config = readAgentConfig({
     KTX_AUTHORIZED_KEY: key.publicKey,
     KTX_SSH_PORT: '0',
+    KTX_DIRECT_PORT: '0',
     KTX_HEALTH_PORT: '0',
     KTX_AGENT_MODE: 'router',
     KTX_CONTROL_PORT: '0',
@@ -407,6 +408,7 @@ describe('router: the bundled agent', () => {
         ...process.env,
         KTX_AUTHORIZED_KEY: key.publicKey,
         KTX_SSH_PORT: '0',
+        KTX_DIRECT_PORT: '0',
         KTX_HEALTH_PORT: '0',
         KTX_AGENT_MODE: 'router',
         KTX_CONTROL_PORT: String(controlPort),

@@ -129,7 +129,13 @@ describe('ktx image build', () => {
     const { publicKey } = generateSessionKey()
     // The agent runs until stopped; its first line says it is ready and which crypto ssh2 took.
     const agent = spawn('chroot', ['--userspec=65534:65534', root, ...(config.config.Entrypoint ?? [])], {
-      env: { PATH: process.env.PATH, KTX_AUTHORIZED_KEY: publicKey, KTX_SSH_PORT: '0', KTX_HEALTH_PORT: '0' },
+      env: {
+        PATH: process.env.PATH,
+        KTX_AUTHORIZED_KEY: publicKey,
+        KTX_SSH_PORT: '0',
+        KTX_DIRECT_PORT: '0',
+        KTX_HEALTH_PORT: '0',
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     })
     try {

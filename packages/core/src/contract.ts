@@ -11,6 +11,8 @@ export const AGENT_ENV = {
   authorizedKey: 'KTX_AUTHORIZED_KEY',
   /** Port of the SSH server on the pod's loopback. */
   sshPort: 'KTX_SSH_PORT',
+  /** Port of the direct data path's server on the pod's loopback (tunnel/direct-protocol.ts). */
+  directPort: 'KTX_DIRECT_PORT',
   /** Port of the `GET /healthz` readiness endpoint on all interfaces. */
   healthPort: 'KTX_HEALTH_PORT',
   /** `shadow` (the default) or `router` (the header router of `ktx mesh`), see {@link AgentMode}. */
@@ -34,6 +36,11 @@ export const DEFAULT_SHADOW_IMAGE = 'ghcr.io/ktx-dev/ktx-shadow:0.1.0'
 
 /** Default SSH port inside the pod (loopback only: reachable through a port-forward, not from pods). */
 export const AGENT_SSH_PORT = 2222
+/**
+ * Default port of the direct data path inside the pod. Loopback only, like SSH; every connection
+ * on it must be signed by the session key.
+ */
+export const AGENT_DIRECT_PORT = 2224
 /** Default health port inside the pod (the readinessProbe target). */
 export const AGENT_HEALTH_PORT = 8081
 /**

@@ -106,6 +106,8 @@ export {
 } from './options.js'
 export {
   type ConnectOptions,
+  DATA_PATHS,
+  type DataPath,
   type ResolvedConnectOptions,
   resolveConnectOptions,
 } from './modes/connect/options.js'

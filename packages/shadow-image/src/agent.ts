@@ -4,6 +4,7 @@ import ssh2, { type Connection } from 'ssh2'
 
 import { authenticate, parseAuthorizedKey } from './auth.js'
 import type { BaseAgentConfig } from './config.js'
+import { createDirectServer } from './direct-server.js'
 import { openDirect } from './direct-tcpip.js'
 import { createHealthServer } from './health.js'
 import { closeServer, listen } from './listen.js'
@@ -14,6 +15,7 @@ import { sshCryptoKind } from './ssh-crypto.js'
 /** A running agent. */
 export interface Agent {
   readonly sshPort: number
+  readonly directPort: number
   readonly healthPort: number
   /** TCP sockets the agent holds open (targets and remote-forward peers), for leak checks. */
   readonly openSockets: number
@@ -71,13 +73,16 @@ export async function startAgent(config: BaseAgentConfig, log: AgentLog): Promis
   })
   const sshServer = server as unknown as NetServer
   const sshPort = await listen(sshServer, config.sshHost, config.sshPort, log, 'ssh')
+  const direct = createDirectServer(allowed, log, track)
+  const directPort = await listen(direct, config.directHost, config.directPort, log, 'direct')
   sshListening = true
   const health = createHealthServer(() => sshListening)
   const healthPort = await listen(health, config.healthHost, config.healthPort, log, 'health')
-  log('info', 'Agent ready', { sshPort, healthPort, sshCrypto: sshCryptoKind() })
+  log('info', 'Agent ready', { sshPort, directPort, healthPort, sshCrypto: sshCryptoKind() })
 
   return {
     sshPort,
+    directPort,
     healthPort,
     get openSockets() {
       return sockets.size
@@ -87,7 +92,7 @@ export async function startAgent(config: BaseAgentConfig, log: AgentLog): Promis
       for (const client of clients) client.end()
       for (const socket of sockets) socket.destroy()
       health.closeAllConnections()
-      await Promise.all([closeServer(sshServer), closeServer(health)])
+      await Promise.all([closeServer(sshServer), closeServer(direct), closeServer(health)])
     },
   }
 }

@@ -11,6 +11,8 @@ describe('readAgentConfig', () => {
       authorizedKey: key,
       sshHost: '127.0.0.1',
       sshPort: 2222,
+      directHost: '127.0.0.1',
+      directPort: 2224,
       healthHost: '0.0.0.0',
       healthPort: 8081,
     })

@@ -1,5 +1,6 @@
 import {
   AGENT_CONTROL_PORT,
+  AGENT_DIRECT_PORT,
   AGENT_ENV,
   AGENT_HEALTH_PORT,
   AGENT_MODES,
@@ -18,6 +19,9 @@ export interface BaseAgentConfig {
   /** SSH listens here; loopback so only a port-forward (which needs RBAC) can reach it. */
   readonly sshHost: string
   readonly sshPort: number
+  /** The direct data path listens here; loopback for the same reason. */
+  readonly directHost: string
+  readonly directPort: number
   /** The readiness endpoint listens on all interfaces so the kubelet can probe it. */
   readonly healthHost: string
   readonly healthPort: number
@@ -51,6 +55,8 @@ export function readAgentConfig(env: Env): AgentConfig {
     authorizedKey,
     sshHost: '127.0.0.1',
     sshPort: portFrom(env, AGENT_ENV.sshPort, AGENT_SSH_PORT),
+    directHost: '127.0.0.1',
+    directPort: portFrom(env, AGENT_ENV.directPort, AGENT_DIRECT_PORT),
     healthHost: '0.0.0.0',
     healthPort: portFrom(env, AGENT_ENV.healthPort, AGENT_HEALTH_PORT),
   }

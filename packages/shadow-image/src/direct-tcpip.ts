@@ -1,22 +1,17 @@
-import { connect as netConnect } from 'node:net'
-
 import { openFailureDescription } from '@ktx/core/contract'
 import { joinStreams as join } from '@ktx/core/pipe'
 import type { Connection, TcpipRequestInfo } from 'ssh2'
 
+import { connectTarget } from './connect-target.js'
 import type { AgentLog } from './log.js'
-
-/** How long a target may take to accept before the channel is refused with ETIMEDOUT. */
-const CONNECT_TIMEOUT_MS = 10_000
 
 type Accept = () => import('ssh2').ServerChannel
 type Reject = () => void
 
 /**
- * Opens the target of a `direct-tcpip` channel. Host names go through `dns.lookup` (what
- * `net.connect` uses), i.e. getaddrinfo with the pod's /etc/resolv.conf search path, so `svc` and
- * `svc.ns` resolve like they do for any pod. The channel is accepted only once the TCP connect
- * succeeded; otherwise it is refused with the error code in the description.
+ * Opens the target of a `direct-tcpip` channel (see connect-target.ts). The channel is accepted
+ * only once the TCP connect succeeded; otherwise it is refused with the error code in the
+ * description.
  */
 export function openDirect(
   client: Connection,
@@ -26,24 +21,15 @@ export function openDirect(
   log: AgentLog,
   track: (socket: import('node:net').Socket) => void,
 ): void {
-  const socket = netConnect({ host: info.destIP, port: info.destPort, noDelay: true })
-  track(socket)
-  socket.setTimeout(CONNECT_TIMEOUT_MS, () => {
-    socket.destroy(
-      Object.assign(new Error(`connect ETIMEDOUT ${info.destIP}:${info.destPort}`), { code: 'ETIMEDOUT' }),
-    )
-  })
-  socket.once('connect', () => {
-    socket.setTimeout(0)
-    socket.removeAllListeners('error')
-    const channel = accept()
-    join(channel, socket)
-  })
-  socket.once('error', (error: NodeJS.ErrnoException) => {
-    log('debug', 'direct-tcpip connect failed', { host: info.destIP, port: info.destPort, code: error.code })
-    rejectWithReason(client, reject, openFailureDescription(error.code, error.message))
-    socket.destroy()
-  })
+  connectTarget(info.destIP, info.destPort, log, track).then(
+    (socket) => {
+      join(accept(), socket)
+    },
+    (error: unknown) => {
+      const { code, message } = error as NodeJS.ErrnoException
+      rejectWithReason(client, reject, openFailureDescription(code, message))
+    },
+  )
 }
 
 interface ProtocolLike {

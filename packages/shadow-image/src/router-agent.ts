@@ -48,6 +48,7 @@ export async function startRouterAgent(config: RouterAgentConfig, log: AgentLog)
   const controlPort = control.port
   return {
     sshPort: agent.sshPort,
+    directPort: agent.directPort,
     healthPort: agent.healthPort,
     get openSockets() {
       return agent.openSockets

@@ -5,8 +5,9 @@ import { toConnectOptions } from './connect.js'
 
 describe('toConnectOptions', () => {
   it('leaves unset kube flags unset so the context namespace applies', () => {
-    expect(toConnectOptions({ mode: 'socks', socksPort: '0', httpPort: '0' })).toEqual({
+    expect(toConnectOptions({ mode: 'socks', dataPath: 'direct', socksPort: '0', httpPort: '0' })).toEqual({
       mode: 'socks',
+      dataPath: 'direct',
       kube: {},
       socks: { port: 0 },
       http: { port: 0 },
@@ -17,6 +18,7 @@ describe('toConnectOptions', () => {
     expect(
       toConnectOptions({
         mode: 'socks',
+        dataPath: 'ssh',
         kubeconfig: '/k',
         context: 'dev',
         namespace: 'team-a',
@@ -27,6 +29,7 @@ describe('toConnectOptions', () => {
       }),
     ).toEqual({
       mode: 'socks',
+      dataPath: 'ssh',
       kube: { kubeconfig: '/k', context: 'dev', namespace: 'team-a' },
       image: 'localhost/ktx-shadow:dev',
       socks: { port: 1080 },
@@ -38,7 +41,7 @@ describe('toConnectOptions', () => {
   it('rejects a bad port as a usage error naming the flag', () => {
     let caught: unknown
     try {
-      toConnectOptions({ mode: 'socks', socksPort: 'abc', httpPort: '0' })
+      toConnectOptions({ mode: 'socks', dataPath: 'direct', socksPort: 'abc', httpPort: '0' })
     } catch (error) {
       caught = error
     }
@@ -52,6 +55,7 @@ describe('toConnectOptions in tun mode', () => {
     expect(
       toConnectOptions({
         mode: 'tun',
+        dataPath: 'direct',
         socksPort: '0',
         httpPort: '0',
         tunName: 'ktx9',
@@ -63,6 +67,7 @@ describe('toConnectOptions in tun mode', () => {
       }),
     ).toEqual({
       mode: 'tun',
+      dataPath: 'direct',
       tun: {
         device: 'ktx9',
         tun2socks: '/opt/tun2socks',
@@ -78,7 +83,7 @@ describe('toConnectOptions in tun mode', () => {
 
   it('ignores TUN flags in socks mode', () => {
     expect(
-      toConnectOptions({ mode: 'socks', socksPort: '0', httpPort: '0', tunName: 'x' }),
+      toConnectOptions({ mode: 'socks', dataPath: 'direct', socksPort: '0', httpPort: '0', tunName: 'x' }),
     ).not.toHaveProperty('tun')
   })
 })

@@ -1,5 +1,13 @@
 import { Flags } from '@oclif/core'
-import { type ConnectOptions, type DnsMode, type DnsOptions, type TunOptions, parsePort } from '@ktx/core'
+import {
+  type ConnectOptions,
+  DATA_PATHS,
+  type DataPath,
+  type DnsMode,
+  type DnsOptions,
+  type TunOptions,
+  parsePort,
+} from '@ktx/core'
 
 import { debugFlag, kubeFlags, leaseDurationFlag, shadowPodFlags, toBaseOptions } from '../kube-flags.js'
 import { oneOf } from './one-of.js'
@@ -67,6 +75,14 @@ export const connectFlags = {
     default: false,
     env: 'KTX_PROXY_AUTH',
   }),
+  dataPath: Flags.option({
+    options: DATA_PATHS,
+    description:
+      'direct: one port-forward per connection, each signed with the session key (about half the CPU per byte); ssh: every connection a channel of one SSH connection.',
+    aliases: ['data-path'],
+    default: 'direct' as DataPath,
+    env: 'KTX_DATA_PATH',
+  })(),
   httpPort: Flags.string({
     description: 'Local HTTP proxy port (0: any free port).',
     aliases: ['http-port'],
@@ -112,5 +128,6 @@ export function toConnectOptions(flags: ConnectFlagValues): ConnectOptions {
     socks: { port: parsePort('--socksPort', flags.socksPort) },
     http: { port: parsePort('--httpPort', flags.httpPort) },
     ...(flags.proxyAuth === true ? { proxyAuth: true } : {}),
+    dataPath: flags.dataPath,
   }
 }

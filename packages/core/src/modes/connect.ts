@@ -83,6 +83,7 @@ export async function connect(options: ConnectOptions = {}): Promise<ConnectSess
     const tunnel = await openShadowTunnel(ctx, kube, lease, {
       spec: { name: `ktx-shadow-${ctx.id}`, owner: opts.owner, image: opts.image },
       timeouts: opts.timeouts,
+      directPath: opts.dataPath === 'direct',
     })
 
     const credentials = opts.proxyCredentials ? { credentials: opts.proxyCredentials } : {}

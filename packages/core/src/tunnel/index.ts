@@ -1,6 +1,7 @@
 /** Tunnel building blocks: SSH connection, SOCKS5 and HTTP proxies, agents. Each returns a handle. */
 export { type Dialer, DialError } from './dialer.js'
-export { generateSessionKey, type SessionKeyPair } from './keys.js'
+export { generateSessionKey, type SessionKeyPair, sessionSigner } from './keys.js'
+export { createDirectDialer, type DirectDialer, type DirectDialerOptions } from './direct-dialer.js'
 export { joinStreams } from './pipe.js'
 export { openSsh, type OpenSshOptions, type ReverseConnectionHandler, type SshConnection } from './ssh.js'
 export { startSocks5, type Socks5Options, type Socks5Server } from './socks5.js'

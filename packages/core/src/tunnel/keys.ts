@@ -1,4 +1,4 @@
-import ssh2 from 'ssh2'
+import ssh2, { type ParsedKey } from 'ssh2'
 
 /** A session's SSH key pair. Lives only in this process's memory. */
 export interface SessionKeyPair {
@@ -27,4 +27,18 @@ export function generateSessionKey(comment = 'ktx-session'): SessionKeyPair {
 function isUsable(key: string): boolean {
   const parsed = ssh2.utils.parseKey(key)
   return !(parsed instanceof Error) && !Array.isArray(parsed)
+}
+
+/** Signs with the session's private key (the direct data path's per-connection proof). */
+export function sessionSigner(privateKey: string): (data: Buffer) => Buffer {
+  const parsed = ssh2.utils.parseKey(privateKey)
+  const key: ParsedKey | Error | undefined = Array.isArray(parsed)
+    ? (parsed[0] as ParsedKey | undefined)
+    : parsed
+  if (key === undefined || key instanceof Error) throw new Error('the session key does not parse')
+  return (data) => {
+    const signature = key.sign(data)
+    if (signature instanceof Error) throw signature
+    return signature
+  }
 }

@@ -49,7 +49,18 @@ export interface ConnectOptions extends BaseOptions {
    * Required to listen on an address other than loopback.
    */
   readonly proxyAuth?: boolean | ProxyCredentials
+  /**
+   * How connections reach the cluster. `direct` (default): one port-forward each to the agent,
+   * every request signed with the session key, SSH only where that fails; about half the CPU per
+   * byte of `ssh`: every connection a channel of the one SSH connection (one port-forward for all).
+   */
+  readonly dataPath?: DataPath
 }
+
+/** See {@link ConnectOptions.dataPath}. */
+export type DataPath = 'direct' | 'ssh'
+/** Every {@link DataPath}; the first is the default. */
+export const DATA_PATHS: readonly DataPath[] = ['direct', 'ssh']
 
 /** {@link ConnectOptions} with defaults filled in and values checked. */
 export interface ResolvedConnectOptions extends ResolvedBaseOptions {
@@ -61,6 +72,7 @@ export interface ResolvedConnectOptions extends ResolvedBaseOptions {
   readonly socks: Required<ListenOptions>
   readonly http: Required<ListenOptions>
   readonly proxyCredentials: ProxyCredentials | undefined
+  readonly dataPath: DataPath
 }
 
 /**
@@ -76,6 +88,12 @@ export function resolveConnectOptions(options: ConnectOptions = {}): Readonly<Re
       ],
     })
   }
+  const dataPath = options.dataPath ?? 'direct'
+  if (!DATA_PATHS.includes(dataPath)) {
+    throw new UsageError(`Unsupported data path "${dataPath as string}"`, {
+      suggestions: [`Use one of ${DATA_PATHS.join(', ')}.`],
+    })
+  }
   const socks = resolveListen('socks', options.socks, DEFAULTS.socksPort)
   const http = resolveListen('http', options.http, DEFAULTS.httpPort)
   return Object.freeze({
@@ -88,6 +106,7 @@ export function resolveConnectOptions(options: ConnectOptions = {}): Readonly<Re
     socks,
     http,
     proxyCredentials: resolveProxyAuth(mode, options.proxyAuth, [socks.host, http.host]),
+    dataPath,
   })
 }
 

@@ -1,10 +1,10 @@
 /**
- * One link of a session to its agent: the shadow pod, a port-forward to the agent's SSH port and
- * the SSH connection over it. The first is made during setup; when one breaks, the next reuses the
+ * One link of a session to its agent: the shadow pod, a port-forward to the agent's SSH port, the
+ * SSH connection over it and, for sessions that dial out, the direct data path beside it. The first is made during setup; when one breaks, the next reuses the
  * pod if it is still there and Ready again (the API server or the kubelet restarted, the network
  * was cut) and replaces it otherwise (deleted, failed, stuck).
  */
-import { AGENT_SSH_PORT, AGENT_SSH_USER } from '../../contract.js'
+import { AGENT_DIRECT_PORT, AGENT_SSH_PORT, AGENT_SSH_USER } from '../../contract.js'
 import { messageOf } from '../../errors.js'
 import type { Kube } from '../../kube/client.js'
 import type { SessionLease } from '../../kube/lease.js'
@@ -15,7 +15,8 @@ import { createShadowPod, deletePod, readPod, waitPodReady } from '../../kube/sh
 import type { ShadowSpec } from '../../kube/shadow-spec.js'
 import type { Logger } from '../../logger.js'
 import type { Timeouts } from '../../options.js'
-import type { SessionKeyPair } from '../../tunnel/keys.js'
+import { type DirectDialer, createDirectDialer } from '../../tunnel/direct-dialer.js'
+import { type SessionKeyPair, sessionSigner } from '../../tunnel/keys.js'
 import { type SshConnection, openSsh } from '../../tunnel/ssh.js'
 
 /** The pod, port-forward and SSH connection serving a session right now. */
@@ -25,6 +26,8 @@ export interface ShadowLink {
   readonly podIP: string
   readonly forward: PortForwardStream
   readonly ssh: SshConnection
+  /** Dials over one port-forward each, SSH only as the fallback; absent for SSH-only sessions. */
+  readonly direct: DirectDialer | undefined
 }
 
 /** Everything of a {@link ShadowSpec} but what the session already knows. */
@@ -38,6 +41,8 @@ export interface LinkPlan {
   readonly spec: ShadowPodSpec
   readonly keys: SessionKeyPair
   readonly timeouts: Timeouts
+  /** Dial out over the direct data path (connect); other verbs only listen, over SSH. */
+  readonly directPath: boolean
   readonly log: Logger
   /** Called with each pod name just before it is created, so its undo covers it even if the reply is lost. */
   readonly onPodNamed: (name: string) => void
@@ -113,8 +118,46 @@ export function openSshToAgent(
   })
 }
 
+// Connections the direct path keeps greeted ahead of use: one per concurrent new connection.
+const DIRECT_SPARES = 4
+
+/**
+ * The direct data path to the agent in `pod`, once its first connection was greeted; undefined
+ * (every dial over SSH, with a warning) when the agent does not serve it.
+ */
+export async function openDirectPath(
+  plan: LinkPlan,
+  pod: string,
+  ssh: SshConnection,
+  signal: AbortSignal,
+): Promise<DirectDialer | undefined> {
+  if (!plan.directPath) return undefined
+  const direct = createDirectDialer({
+    open: () =>
+      openPortForward(plan.kube, { pod, port: AGENT_DIRECT_PORT, timeoutMs: plan.timeouts.portForwardMs, signal }),
+    sign: sessionSigner(plan.keys.privateKey),
+    fallback: ssh,
+    spare: DIRECT_SPARES,
+    handshakeTimeoutMs: plan.timeouts.sshHandshakeMs,
+    log: plan.log.child({ component: 'direct' }),
+  })
+  try {
+    await direct.proven
+    return direct
+  } catch (error) {
+    direct.close()
+    if (signal.aborted) throw error
+    plan.log.warn('The shadow agent has no direct data path; every connection goes over SSH', {
+      pod,
+      error: messageOf(error),
+    })
+    return undefined
+  }
+}
+
 /** Cuts a link's connections at once. */
 export function discardLink(link: ShadowLink): void {
+  link.direct?.close()
   link.ssh.destroy()
   link.forward.destroy()
 }
@@ -167,12 +210,34 @@ export async function rebuildLink(
     const created = await createLinkPod(plan, pod, signal)
     podIP = await waitLinkPodReady(plan, pod, { created, timeoutMs: plan.timeouts.podReadyMs }, signal)
   }
-  const forward = await openPortForwardToAgent(plan, pod, signal)
+  return { link: await connectLink(plan, pod, podIP ?? '', signal), replaced }
+}
+
+/** Port-forward, SSH and direct path to the agent of a Ready pod; nothing left open on failure. */
+export async function connectLink(
+  plan: LinkPlan,
+  pod: string,
+  podIP: string,
+  signal: AbortSignal,
+  steps: LinkSteps = plainSteps,
+): Promise<ShadowLink> {
+  const forward = await steps.portForward(() => openPortForwardToAgent(plan, pod, signal))
+  let ssh: SshConnection | undefined
   try {
-    const ssh = await openSshToAgent(plan, forward, signal)
-    return { link: { pod, podIP: podIP ?? '', forward, ssh }, replaced }
+    ssh = await steps.ssh(() => openSshToAgent(plan, forward, signal))
+    const direct = await openDirectPath(plan, pod, ssh, signal)
+    return { pod, podIP, forward, ssh, direct }
   } catch (error) {
+    ssh?.destroy()
     forward.destroy()
     throw error
   }
 }
+
+/** How the first link reports its steps; rebuilds run them unreported. */
+export interface LinkSteps {
+  portForward(run: () => Promise<PortForwardStream>): Promise<PortForwardStream>
+  ssh(run: () => Promise<SshConnection>): Promise<SshConnection>
+}
+
+const plainSteps: LinkSteps = { portForward: (run) => run(), ssh: (run) => run() }

@@ -25,8 +25,7 @@ import {
   type ShadowPodSpec,
   createLinkPod,
   discardLink,
-  openPortForwardToAgent,
-  openSshToAgent,
+  connectLink,
   rebuildLink,
   waitLinkPodReady,
 } from './shadow-link.js'
@@ -114,7 +113,13 @@ export async function openShadowTunnel(
   ctx: SetupContext,
   kube: Kube,
   lease: SessionLease,
-  options: { readonly spec: ShadowPodSpec; readonly timeouts: Timeouts; readonly keys?: SessionKeyPair },
+  options: {
+    readonly spec: ShadowPodSpec
+    readonly timeouts: Timeouts
+    readonly keys?: SessionKeyPair
+    /** Dial out over the direct data path, SSH as its fallback (connect). Default false: SSH only. */
+    readonly directPath?: boolean
+  },
 ): Promise<ShadowTunnel> {
   const { spec, timeouts } = options
   const namespace = kube.namespace
@@ -128,6 +133,7 @@ export async function openShadowTunnel(
     spec,
     keys: options.keys ?? generateSessionKey(`ktx-${ctx.id}`),
     timeouts,
+    directPath: options.directPath ?? false,
     log: ctx.log,
     onPodNamed: (name) => {
       pods.add(name)
@@ -148,6 +154,7 @@ export async function openShadowTunnel(
   const stop = new AbortController()
   ctx.stack.defer('close ssh', async () => {
     stop.abort(new Error('the session is closing'))
+    healer.current.direct?.close()
     await healer.current.ssh.close()
     await healer.current.forward.close()
   })
@@ -230,7 +237,7 @@ export async function openShadowTunnel(
     },
     async dial(host, port) {
       const link = await linkForUse('the tunnel is reconnecting', host, port)
-      return link.ssh.dial(host, port)
+      return (link.direct ?? link.ssh).dial(host, port)
     },
     async forwardIn(bindAddress, port, handler) {
       const link = await linkForUse('the tunnel is reconnecting', bindAddress, port)
@@ -268,14 +275,10 @@ async function openFirstLink(ctx: SetupContext, plan: LinkPlan): Promise<ShadowL
   const podIP = await ctx.step('shadow.ready', () =>
     waitLinkPodReady(plan, pod, { created, timeoutMs: plan.timeouts.podReadyMs }, ctx.signal),
   )
-  const forward = await ctx.step('port-forward.open', () => openPortForwardToAgent(plan, pod, ctx.signal))
-  try {
-    const ssh = await ctx.step('ssh.connect', () => openSshToAgent(plan, forward, ctx.signal))
-    return { pod, podIP, forward, ssh }
-  } catch (error) {
-    forward.destroy()
-    throw error
-  }
+  return connectLink(plan, pod, podIP, ctx.signal, {
+    portForward: (run) => ctx.step('port-forward.open', run),
+    ssh: (run) => ctx.step('ssh.connect', run),
+  })
 }
 
 /**
