@@ -6,7 +6,7 @@
  * test's namespace, where every session of this file lives; the cluster is shared), and the
  * session's private key must never reach the cluster.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -85,7 +85,10 @@ describe('ktx connect --mode socks (CLI)', () => {
   })
 
   it('reaches the Service by short name, name.ns, FQDN, ClusterIP and Pod IP; SIGINT removes everything', async () => {
-    const ktx = startKtxConnect(env, ['-n', suite.namespace, '--image', env.SHADOW_IMAGE])
+    const stateDir = mkdtempSync(join(tmpdir(), 'ktx-socks-state-'))
+    const ktx = startKtxConnect(env, ['-n', suite.namespace, '--image', env.SHADOW_IMAGE], {
+      KTX_STATE_DIR: stateDir,
+    })
     try {
       const { socksPort, httpUrl } = await ktx.ready
       const targets = [
@@ -154,6 +157,14 @@ describe('ktx connect --mode socks (CLI)', () => {
     const result = await ktx.exited
     expect(result.stderr).toContain('Disconnected')
     expect(result.code).toBe(0)
+    // The dials went over the direct data path (the default), not its SSH fallback alone.
+    const log = readdirSync(join(stateDir, 'logs'))
+      .map((file) => readFileSync(join(stateDir, 'logs', file), 'utf8'))
+      .join('')
+    expect(log).toContain('"msg":"Direct data path ready"')
+    const closed = /"msg":"Direct data path closed".*"dials":(\{[^}]*\})/.exec(log)
+    expect(closed, 'the session logs its dials when it closes').not.toBeNull()
+    expect((JSON.parse(closed![1]!) as { direct: number }).direct).toBeGreaterThan(0)
     await suite.expectNoLeftovers()
   })
 

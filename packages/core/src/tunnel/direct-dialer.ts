@@ -32,6 +32,8 @@ export interface DirectDialer extends Dialer {
   readonly active: number
   /** Spare connections greeted and waiting. */
   readonly idle: number
+  /** Dials made so far: over the direct path, and handed to the fallback. */
+  readonly dials: { readonly direct: number; readonly fallback: number }
   /** Drops the spare connections and cuts the active ones. */
   close(): void
 }
@@ -62,6 +64,11 @@ export function createDirectDialer(options: DirectDialerOptions): DirectDialer {
   const spares: Spare[] = []
   const active = new Set<Duplex>()
   let opening = 0
+  const dials = { direct: 0, fallback: 0 }
+  const viaFallback = (host: string, port: number): Promise<Duplex> => {
+    dials.fallback += 1
+    return options.fallback.dial(host, port)
+  }
   let closed = false
   const openIntervalMs = options.openIntervalMs ?? OPEN_INTERVAL_MS
   // The first transport (below) counts too.
@@ -172,18 +179,23 @@ export function createDirectDialer(options: DirectDialerOptions): DirectDialer {
     get idle() {
       return spares.length
     },
+    get dials() {
+      return { ...dials }
+    },
     async dial(host, port) {
       if (closed) throw new DialError(`${host}:${port}: the direct path is closed`, 'ENOTCONN')
       // Opening a port-forward costs more than an SSH channel: without a spare, SSH is the fast way.
       const spare = take()
-      if (spare === undefined) return options.fallback.dial(host, port)
+      if (spare === undefined) return viaFallback(host, port)
       try {
-        return await request(spare, host, port)
+        const stream = await request(spare, host, port)
+        dials.direct += 1
+        return stream
       } catch (error) {
         if (error instanceof DialError) throw error
         // The spare died while it waited (its port-forward dropped): not the target's fault.
         options.log.debug('Direct path dial failed; using SSH', { error: messageOf(error) })
-        return options.fallback.dial(host, port)
+        return viaFallback(host, port)
       }
     },
     close() {

@@ -134,7 +134,12 @@ export async function openDirectPath(
   if (!plan.directPath) return undefined
   const direct = createDirectDialer({
     open: () =>
-      openPortForward(plan.kube, { pod, port: AGENT_DIRECT_PORT, timeoutMs: plan.timeouts.portForwardMs, signal }),
+      openPortForward(plan.kube, {
+        pod,
+        port: AGENT_DIRECT_PORT,
+        timeoutMs: plan.timeouts.portForwardMs,
+        signal,
+      }),
     sign: sessionSigner(plan.keys.privateKey),
     fallback: ssh,
     spare: DIRECT_SPARES,
@@ -143,6 +148,7 @@ export async function openDirectPath(
   })
   try {
     await direct.proven
+    plan.log.info('Direct data path ready', { pod })
     return direct
   } catch (error) {
     direct.close()
@@ -153,6 +159,13 @@ export async function openDirectPath(
     })
     return undefined
   }
+}
+
+/** Closes the link's direct path, logging how its dials went. */
+export function closeDirectPath(link: ShadowLink, log: Logger): void {
+  if (link.direct === undefined) return
+  log.info('Direct data path closed', { pod: link.pod, dials: link.direct.dials })
+  link.direct.close()
 }
 
 /** Cuts a link's connections at once. */

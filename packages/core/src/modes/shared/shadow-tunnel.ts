@@ -25,6 +25,7 @@ import {
   type ShadowPodSpec,
   createLinkPod,
   discardLink,
+  closeDirectPath,
   connectLink,
   rebuildLink,
   waitLinkPodReady,
@@ -154,7 +155,7 @@ export async function openShadowTunnel(
   const stop = new AbortController()
   ctx.stack.defer('close ssh', async () => {
     stop.abort(new Error('the session is closing'))
-    healer.current.direct?.close()
+    closeDirectPath(healer.current, ctx.log)
     await healer.current.ssh.close()
     await healer.current.forward.close()
   })
