@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { createFixtures, ktxLeftovers, loadEnv } from './lib/cluster.mjs'
 import { BENCH_TUN, connectArgs, startExchange } from './lib/ktx.mjs'
 import { loadAverage, machine } from './lib/machine.mjs'
-import { run, start, stop, waitForOutput } from './lib/proc.mjs'
+import { interrupt, isInterrupted, run, start, stop, waitForOutput } from './lib/proc.mjs'
 import { dataPath } from './data-path.mjs'
 import { writeReport } from './report.mjs'
 import { connectTime, warmArgs } from './scenarios/connect-time.mjs'
@@ -47,11 +47,24 @@ const result = {
 }
 const add = (group, rows) => result.rows.push(...rows.map((r) => ({ group, ...r })))
 
+// Ctrl+C / SIGTERM: the same clean-up as a normal end. Every child is stopped once (the ktx
+// sessions close as on Ctrl+C), nothing new starts, the scenario in progress fails, and the
+// finally blocks below close what is left and delete the namespace; then exit 130 with no results.
+for (const name of ['SIGINT', 'SIGTERM'])
+  process.on(name, () =>
+    log(
+      interrupt()
+        ? `${name}: stopping; closing the sessions and deleting the namespace as at a normal end`
+        : `${name}: still cleaning up`,
+    ),
+  )
+
 log('creating the namespace and pods')
-const fixtures = await createFixtures(env)
-const { namespace, webIP } = fixtures
+let fixtures
 const cleanups = []
 try {
+  fixtures = await createFixtures(env)
+  const { namespace, webIP } = fixtures
   // Without ktx the laptop reaches nothing in the cluster: every figure below is ktx's doing.
   const control = await run('curl', ['-sS', '--max-time', '3', `http://${webIP}:8080/`]).then(
     () => 'reached',
@@ -110,13 +123,21 @@ try {
   result.leftovers = [...left, ...links]
   if (result.leftovers.length > 0)
     throw new Error(`ktx left something behind: ${result.leftovers.join(', ')}`)
+} catch (error) {
+  if (!isInterrupted()) throw error
 } finally {
   while (cleanups.length > 0)
     await cleanups
       .pop()()
       .catch((error) => log(`clean-up: ${error.message}`))
-  log(`deleting ${namespace}`)
-  await fixtures.close().catch((error) => log(`deleting ${namespace}: ${error.message}`))
+  if (fixtures) {
+    log(`deleting ${fixtures.namespace}`)
+    await fixtures.close().catch((error) => log(`deleting ${fixtures.namespace}: ${error.message}`))
+  }
+}
+if (isInterrupted()) {
+  log('interrupted: everything the run made is removed; no results written')
+  process.exit(130)
 }
 result.machine.loadAverageEnd = loadAverage()
 

@@ -5,6 +5,9 @@
 # --out DIR, --cpu-prof DIR).
 # Needs `npm run build`, the cluster (`npm run cluster:up`) and this build's shadow image
 # (packages/shadow-image/scripts/import-local.sh).
+# Ctrl+C or SIGTERM (to this script or to bench/main.mjs) stops the run with the same clean-up as
+# a normal end: main.mjs closes its sessions and deletes its namespace, then this script removes
+# the network namespace.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -16,4 +19,15 @@ source test/.cluster/env
 source bench/laptop-netns.sh
 trap bench_laptop_down EXIT
 bench_laptop_up
-ip netns exec "$BENCH_NETNS" "$node_bin/node" bench/main.mjs "$@"
+echo "bench: network namespace $BENCH_NETNS" >&2
+# In the background so that a signal to this script is passed on (once) and waited for: the
+# namespace goes only after main.mjs has closed the sessions in it.
+BENCH_NETNS=$BENCH_NETNS BENCH_IF=$BENCH_IF ip netns exec "$BENCH_NETNS" "$node_bin/node" bench/main.mjs "$@" &
+bench_pid=$!
+trap 'kill -INT "$bench_pid" 2>/dev/null || true' INT TERM
+status=0
+while :; do
+  wait "$bench_pid" && status=0 || status=$?
+  kill -0 "$bench_pid" 2>/dev/null || break
+done
+exit "$status"

@@ -29,12 +29,12 @@ export function loadEnv() {
   return env
 }
 
-export function kubectl(env, args, input) {
-  return run(
-    env.KUBECTL,
-    ['--kubeconfig', env.KUBECONFIG_LAPTOP, ...args],
-    input === undefined ? {} : { input },
-  )
+/** `options`: `input` for its stdin; `cleanup: true` runs it even after an interrupt (lib/proc.mjs). */
+export function kubectl(env, args, input, options = {}) {
+  return run(env.KUBECTL, ['--kubeconfig', env.KUBECONFIG_LAPTOP, ...args], {
+    ...options,
+    ...(input === undefined ? {} : { input }),
+  })
 }
 
 /**
@@ -90,14 +90,16 @@ function manifest(env) {
 /** Creates the bench's namespace and fixtures and waits until they are Ready. */
 export async function createFixtures(env) {
   const namespace = `ktx-bench-${randomBytes(3).toString('hex')}`
-  await kubectl(env, ['create', 'namespace', namespace])
   const fixtures = {
     namespace,
     async close() {
-      await kubectl(env, ['delete', 'namespace', namespace, '--wait=true', '--timeout=120s'])
+      const args = ['delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', '--timeout=120s']
+      await kubectl(env, args, undefined, { cleanup: true })
     },
   }
   try {
+    // Inside the try: a create interrupted half-way may still have made the namespace.
+    await kubectl(env, ['create', 'namespace', namespace])
     await kubectl(env, ['-n', namespace, 'apply', '-f', '-'], JSON.stringify(manifest(env)))
     await kubectl(env, [
       '-n',
