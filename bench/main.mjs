@@ -3,22 +3,23 @@
 // measured in the same run, writes bench/results.json and bench/results.md, and removes
 // everything it made (namespace, sessions, processes), also when a scenario fails.
 //
-//   node bench/main.mjs [--rounds N] [--only connect,memory,new-connection,latency,bulk,dns,exchange] [--out DIR] [--cpu-prof DIR]
+//   node bench/main.mjs [--rounds N] [--only connect,memory,new-connection,latency,bulk,dns,exchange,mesh] [--out DIR] [--cpu-prof DIR]
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 
 import { createFixtures, ktxLeftovers, loadEnv } from './lib/cluster.mjs'
-import { BENCH_TUN, connectArgs, startExchange } from './lib/ktx.mjs'
+import { BENCH_TUN, connectArgs, startServiceSession } from './lib/ktx.mjs'
 import { loadAverage, machine } from './lib/machine.mjs'
 import { interrupt, isInterrupted, run, start, stop, waitForOutput } from './lib/proc.mjs'
 import { dataPath } from './data-path.mjs'
 import { writeReport } from './report.mjs'
 import { connectTime, warmArgs } from './scenarios/connect-time.mjs'
 import { clientArgs, exchangeLatency } from './scenarios/exchange.mjs'
+import { MESH_MARK, meshLatency } from './scenarios/mesh.mjs'
 
-const GROUPS = ['connect', 'memory', 'new-connection', 'latency', 'bulk', 'dns', 'exchange']
+const GROUPS = ['connect', 'memory', 'new-connection', 'latency', 'bulk', 'dns', 'exchange', 'mesh']
 const { values: flags } = parseArgs({
   options: {
     rounds: { type: 'string', default: '5' },
@@ -93,8 +94,22 @@ try {
     await dataPath({ env, namespace, webIP, only, rounds, commands: result.commands, add, profile, log })
   }
 
-  if (only.has('exchange')) {
-    log('exchange latency')
+  // Cluster traffic to the laptop: a testserver here, reached through `ktx exchange` or `ktx mesh`.
+  const toLaptop = [
+    {
+      group: 'exchange',
+      extra: [],
+      measure: exchangeLatency,
+      urls: 'http://web/ | http://base/',
+    },
+    {
+      group: 'mesh',
+      extra: ['--versionMark', MESH_MARK],
+      measure: meshLatency,
+      urls: `http://web/ [--header 'VERSION: ${MESH_MARK}'] | http://base/`,
+    },
+  ].filter((s) => only.has(s.group))
+  if (toLaptop.length > 0) {
     const laptop = start(env.TESTSERVER, [
       'serve',
       '--name',
@@ -106,13 +121,24 @@ try {
     ])
     cleanups.push(() => stop(laptop, 'SIGTERM'))
     await waitForOutput(laptop, /^listening /m, 10_000, 'ktx-testserver on the laptop')
-    const exchange = await startExchange(env, namespace, 'web', '3001:8080')
-    cleanups.push(() => exchange.close())
-    result.commands.exchange = [
-      `node packages/cli/bin/run.js ${exchange.args.join(' ')}`,
-      `kubectl ${clientArgs(namespace, 'http://web/ | http://base/').join(' ')}`,
-    ]
-    add('exchange', await exchangeLatency({ env, namespace, rounds, laptopName: 'laptop' }))
+    for (const scenario of toLaptop) {
+      log(`${scenario.group} latency`)
+      const session = await startServiceSession(
+        env,
+        scenario.group,
+        namespace,
+        'web',
+        '3001:8080',
+        scenario.extra,
+      )
+      cleanups.push(() => session.close())
+      result.commands[scenario.group] = [
+        `node packages/cli/bin/run.js ${session.args.join(' ')}`,
+        `kubectl ${clientArgs(namespace, scenario.urls).join(' ')}`,
+      ]
+      add(scenario.group, await scenario.measure({ env, namespace, rounds, laptopName: 'laptop' }))
+      await cleanups.pop()()
+    }
     while (cleanups.length > 0) await cleanups.pop()()
   }
 

@@ -16,6 +16,7 @@ const TITLES = {
   bulk: 'Bulk throughput and CPU cost',
   dns: 'DNS through the local server',
   exchange: 'Exchange: a cluster pod calling the laptop',
+  mesh: 'Mesh: a cluster pod calling the laptop with its version mark, and the real pod without',
 }
 
 function baselineOf(rows, row) {
