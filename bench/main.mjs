@@ -3,13 +3,13 @@
 // measured in the same run, writes bench/results.json and bench/results.md, and removes
 // everything it made (namespace, sessions, processes), also when a scenario fails.
 //
-//   node bench/main.mjs [--rounds N] [--only connect,memory,new-connection,latency,bulk,dns,exchange,mesh] [--out DIR] [--cpu-prof DIR]
+//   node bench/main.mjs [--rounds N] [--only connect,memory,new-connection,latency,bulk,dns,exchange,mesh] [--out DIR] [--cpu-prof DIR] [--delay-ms MS]
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 
-import { createFixtures, ktxLeftovers, loadEnv } from './lib/cluster.mjs'
+import { createFixtures, delayedKubeconfig, ktxLeftovers, loadEnv } from './lib/cluster.mjs'
 import { BENCH_TUN, connectArgs, startServiceSession } from './lib/ktx.mjs'
 import { loadAverage, machine } from './lib/machine.mjs'
 import { interrupt, isInterrupted, run, start, stop, waitForOutput } from './lib/proc.mjs'
@@ -26,6 +26,7 @@ const { values: flags } = parseArgs({
     only: { type: 'string', default: GROUPS.join(',') },
     out: { type: 'string', default: fileURLToPath(new URL('.', import.meta.url)) },
     'cpu-prof': { type: 'string' },
+    'delay-ms': { type: 'string' },
   },
 })
 const rounds = Number(flags.rounds)
@@ -37,6 +38,12 @@ if (!(rounds >= 1)) throw new Error(`--rounds must be a positive number, not "${
 const log = (message) =>
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`)
 const env = loadEnv()
+// A cluster further away (lib/delay-proxy.mjs): everything below reaches the API server through it.
+const delayMs = flags['delay-ms'] === undefined ? undefined : Number(flags['delay-ms'])
+if (delayMs !== undefined && !(delayMs >= 0))
+  throw new Error(`--delay-ms must be ≥ 0, not "${flags['delay-ms']}"`)
+const delay = delayMs === undefined ? undefined : await delayedKubeconfig(env, delayMs)
+if (delay) env.KUBECONFIG_LAPTOP = delay.kubeconfig
 // The library calls (pod start, warm connects) use the laptop's kubeconfig, like the CLI sessions.
 process.env.KUBECONFIG = env.KUBECONFIG_LAPTOP
 const result = {
@@ -44,6 +51,11 @@ const result = {
   rounds,
   machine: { ...(await machine(env)), loadAverageStart: loadAverage() },
   commands: {},
+  ...(delay
+    ? {
+        network: `every API server connection crosses bench/lib/delay-proxy.mjs, +${delayMs} ms per round trip (${delayMs / 2} ms each way; at most 8 MiB in flight per connection and direction)`,
+      }
+    : {}),
   rows: [],
 }
 const add = (group, rows) => result.rows.push(...rows.map((r) => ({ group, ...r })))
@@ -160,6 +172,7 @@ try {
     log(`deleting ${fixtures.namespace}`)
     await fixtures.close().catch((error) => log(`deleting ${fixtures.namespace}: ${error.message}`))
   }
+  await delay?.close()
 }
 if (isInterrupted()) {
   log('interrupted: everything the run made is removed; no results written')

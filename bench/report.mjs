@@ -175,6 +175,7 @@ export function writeReport(result) {
     ...Object.entries(m.versions).map(([k, v]) => `- ${k}: ${v}`),
     `- the cluster: the repository's local single-node Kubernetes (test/cluster); the client side runs in the laptop network namespace, whose only way in is the API server`,
     '',
+    ...(result.network ? [`Network: ${result.network}.`, ''] : []),
     `Negative control: ${result.negativeControl}.`,
     `Left behind after the sessions closed (ktx-managed objects in the namespace, the TUN device): ${result.leftovers?.length ? result.leftovers.join(', ') : 'nothing'}. The namespace and the bench's network namespace are deleted at the end.`,
     '',

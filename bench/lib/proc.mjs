@@ -36,17 +36,18 @@ function signal(proc, name) {
 
 /**
  * Spawns `command`, keeping its output; `done` resolves with `{ code, signal, stdout, stderr }`.
- * `cleanup: true`: a clean-up step, started even after `interrupt()`.
+ * `cleanup: true`: a clean-up step, started even after `interrupt()`; `lasting: true`: not
+ * stopped by `interrupt()` (the clean-up needs it: the delay proxy to the API server).
  */
 export function start(command, args, options = {}) {
-  const { cleanup = false, ...spawnOptions } = options
+  const { cleanup = false, lasting = false, ...spawnOptions } = options
   if (interrupted && !cleanup) throw new Error(`interrupted: not starting ${command}`)
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...spawnOptions })
   const out = { stdout: '', stderr: '' }
   child.stdout.on('data', (c) => (out.stdout += c))
   child.stderr.on('data', (c) => (out.stderr += c))
   const proc = { child, out, signalled: undefined }
-  live.add(proc)
+  if (!lasting) live.add(proc)
   proc.done = new Promise((resolve, reject) => {
     child.once('error', (error) => {
       live.delete(proc)
