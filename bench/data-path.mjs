@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 
 import { run, start, stop, waitForOutput } from './lib/proc.mjs'
 import { bulk } from './scenarios/bulk.mjs'
-import { dns, dnsperfArgs } from './scenarios/dns.mjs'
+import { PACED_RATES, dns, dnsperfArgs } from './scenarios/dns.mjs'
 import { LOADS, latency, wrkArgs } from './scenarios/latency.mjs'
 import { idleRss, shadowMemory } from './scenarios/memory.mjs'
 import { newConnection } from './scenarios/new-connection.mjs'
@@ -158,7 +158,9 @@ export async function dataPath({ env, namespace, webIP, only, rounds, commands, 
 
     if (only.has('dns')) {
       log('DNS through the local server')
-      commands.dns = `dnsperf ${dnsperfArgs(tun.dns, 'NAMES', 4).join(' ')}`
+      commands.dns = [undefined, ...PACED_RATES].map(
+        (rate) => `dnsperf ${dnsperfArgs(tun.dns, 'NAMES', 4, rate).join(' ')}`,
+      )
       add('dns', await dns({ server: tun.dns, upstream: `${env.LAPTOP_UPSTREAM_DNS}:53`, namespace, rounds }))
     }
   } finally {

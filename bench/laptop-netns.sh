@@ -1,17 +1,24 @@
 # The bench's own "laptop": a network namespace like the test cluster's ktx-laptop (the API server
 # is its only way into the cluster; pod, Service and node addresses are dropped on the host), but
-# used by the bench alone, so a TUN session another engineer's test holds in ktx-laptop neither
-# carries the bench's traffic nor conflicts with the bench's routes. Sourced by bench/run.sh.
+# used by one bench run alone, so a TUN session another engineer's test holds in ktx-laptop
+# neither carries the bench's traffic nor conflicts with the bench's routes. One per run: two
+# benches at once get separate namespaces (slot N: ktx-bench-N, veth ktxbN-h/ktxbN-l,
+# 10.201.1.(4N+1)/30 ↔ 10.201.1.(4N+2)). Sourced by bench/run.sh.
 # shellcheck shell=bash
 
-BENCH_NETNS=ktx-bench
-BENCH_HOST_IF=ktx-bench-h
-BENCH_IF=ktx-bench-l
-BENCH_HOST_IP=10.201.0.5
-BENCH_IP=10.201.0.6
-BENCH_CHAIN=KTX-BENCH
+BENCH_SLOTS=64
+
+bench_laptop_names() {
+  BENCH_NETNS=ktx-bench-$1
+  BENCH_HOST_IF=ktxb$1-h
+  BENCH_IF=ktxb$1-l
+  BENCH_HOST_IP=10.201.1.$((4 * $1 + 1))
+  BENCH_IP=10.201.1.$((4 * $1 + 2))
+  BENCH_CHAIN=KTX-BENCH-$1
+}
 
 bench_laptop_down() {
+  [ -n "${BENCH_NETNS:-}" ] || return 0
   iptables -t raw -D PREROUTING -i "$BENCH_HOST_IF" -j "$BENCH_CHAIN" 2>/dev/null || true
   iptables -t raw -F "$BENCH_CHAIN" 2>/dev/null || true
   iptables -t raw -X "$BENCH_CHAIN" 2>/dev/null || true
@@ -21,10 +28,24 @@ bench_laptop_down() {
 }
 
 # Needs the cluster's env (CLUSTER_NODE_IP, CLUSTER_API_SERVER, LAPTOP_UPSTREAM_DNS) sourced.
+# Claims the first free slot (`ip netns add` fails for a name that exists: two runs starting at
+# once cannot take the same one) and sets BENCH_NETNS and the rest.
 bench_laptop_up() {
-  local api_port=${CLUSTER_API_SERVER##*:}
-  bench_laptop_down
-  ip netns add "$BENCH_NETNS"
+  local api_port=${CLUSTER_API_SERVER##*:} slot
+  for ((slot = 0; slot < BENCH_SLOTS; slot++)); do
+    ip netns add "ktx-bench-$slot" 2>/dev/null && break
+  done
+  if [ "$slot" -ge "$BENCH_SLOTS" ]; then
+    echo "Error (KTX_BENCH_NO_SLOT): ktx-bench-0 … ktx-bench-$((BENCH_SLOTS - 1)) all exist." >&2
+    echo 'Try this: ip netns list; delete the ones no bench uses (ip netns pids NAME is empty).' >&2
+    return 1
+  fi
+  bench_laptop_names "$slot"
+  # A veth pair or chain left by a run that was killed (-9) in this slot.
+  iptables -t raw -D PREROUTING -i "$BENCH_HOST_IF" -j "$BENCH_CHAIN" 2>/dev/null || true
+  iptables -t raw -F "$BENCH_CHAIN" 2>/dev/null || true
+  iptables -t raw -X "$BENCH_CHAIN" 2>/dev/null || true
+  ip link del "$BENCH_HOST_IF" 2>/dev/null || true
   ip link add "$BENCH_HOST_IF" type veth peer name "$BENCH_IF"
   ip link set "$BENCH_IF" netns "$BENCH_NETNS"
   ip addr add "$BENCH_HOST_IP/30" dev "$BENCH_HOST_IF"

@@ -16,6 +16,7 @@ const TITLES = {
   bulk: 'Bulk throughput and CPU cost',
   dns: 'DNS through the local server',
   exchange: 'Exchange: a cluster pod calling the laptop',
+  mesh: 'Mesh: a cluster pod calling the laptop with its version mark, and the real pod without',
 }
 
 function baselineOf(rows, row) {
@@ -103,21 +104,24 @@ export function targets(rows) {
       (v) => `pod start + ${round(v, 0)} ms`,
     )
   }
-  const qps = median(rows, 'DNS cached cluster name: queries per second', 'ktx')
+  // The rate from the max-rate arm; the answer time from the arm paced at 10k q/s (at the maximum
+  // rate p99 is the queue of a saturated machine), shown with the rate that arm reached.
+  const qps = median(rows, 'DNS cached cluster name, max rate: queries per second', 'ktx')
   check(
-    'cached DNS ≥ 10k q/s',
+    'cached DNS ≥ 10k q/s (max rate)',
     qps,
     qps?.stats.median,
     (v) => v >= 10_000,
     (v) => `${round(v, 0)} q/s`,
   )
-  const p99 = median(rows, 'DNS cached cluster name: p99', 'ktx')
+  const p99 = median(rows, 'DNS cached cluster name, paced 10000 q/s: p99', 'ktx')
+  const reached = median(rows, 'DNS cached cluster name, paced 10000 q/s: queries per second', 'ktx')
   check(
-    'cached DNS p99 ≤ 2 ms',
-    p99,
-    p99?.stats.median,
-    (v) => v <= 2,
-    (v) => `${v} ms`,
+    'cached DNS p99 ≤ 2 ms at 10k q/s (paced; the rate must be reached)',
+    p99 && reached,
+    { p99: p99?.stats.median, qps: reached?.stats.median },
+    (v) => v.p99 <= 2 && v.qps >= 9_500,
+    (v) => `${v.p99} ms at ${round(v.qps, 0)} q/s`,
   )
   for (const arm of ['ktx socks', 'ktx tun']) {
     const rss = median(rows, 'RSS idle', arm)
@@ -171,6 +175,7 @@ export function writeReport(result) {
     ...Object.entries(m.versions).map(([k, v]) => `- ${k}: ${v}`),
     `- the cluster: the repository's local single-node Kubernetes (test/cluster); the client side runs in the laptop network namespace, whose only way in is the API server`,
     '',
+    ...(result.network ? [`Network: ${result.network}.`, ''] : []),
     `Negative control: ${result.negativeControl}.`,
     `Left behind after the sessions closed (ktx-managed objects in the namespace, the TUN device): ${result.leftovers?.length ? result.leftovers.join(', ') : 'nothing'}. The namespace and the bench's network namespace are deleted at the end.`,
     '',

@@ -1,10 +1,12 @@
 // The bench's cluster side: the test cluster's env file, kubectl, and the fixture namespace
 // (target pod, a second "normal" pod, a client pod), created and waited for by the bench itself.
 import { randomBytes } from 'node:crypto'
-import { readFileSync, readdirSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { rssMB, run } from './proc.mjs'
+import { rssMB, run, start, stop, waitForOutput } from './proc.mjs'
 
 /** Bytes of the file the bulk scenarios download. */
 export const BULK_BYTES = 128 * 1024 * 1024
@@ -29,12 +31,41 @@ export function loadEnv() {
   return env
 }
 
-export function kubectl(env, args, input) {
-  return run(
-    env.KUBECTL,
-    ['--kubeconfig', env.KUBECONFIG_LAPTOP, ...args],
-    input === undefined ? {} : { input },
-  )
+const DELAY_PROXY = fileURLToPath(new URL('./delay-proxy.mjs', import.meta.url))
+
+/**
+ * `--delay-ms`: starts lib/delay-proxy.mjs to the API server and writes a copy of the laptop's
+ * kubeconfig that goes through it; `close()` stops it (after the namespace is gone: the clean-up
+ * crosses it too).
+ */
+export async function delayedKubeconfig(env, delayMs) {
+  const server = `server: ${env.CLUSTER_API_SERVER}`
+  const text = readFileSync(env.KUBECONFIG_LAPTOP, 'utf8')
+  if (!text.includes(server)) throw new Error(`${env.KUBECONFIG_LAPTOP} has no "${server}"`)
+  const target = env.CLUSTER_API_SERVER.replace(/^https:\/\//, '')
+  const proc = start(process.execPath, [DELAY_PROXY, target, String(delayMs)], {
+    lasting: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  const [, port] = await waitForOutput(proc, /^listening (\d+)$/m, 10_000, 'delay-proxy')
+  const dir = mkdtempSync(join(tmpdir(), 'ktx-bench-kubeconfig-'))
+  const kubeconfig = join(dir, 'kubeconfig')
+  writeFileSync(kubeconfig, text.replaceAll(server, `server: https://127.0.0.1:${port}`))
+  return {
+    kubeconfig,
+    async close() {
+      await stop(proc, 'SIGTERM')
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** `options`: `input` for its stdin; `cleanup: true` runs it even after an interrupt (lib/proc.mjs). */
+export function kubectl(env, args, input, options = {}) {
+  return run(env.KUBECTL, ['--kubeconfig', env.KUBECONFIG_LAPTOP, ...args], {
+    ...options,
+    ...(input === undefined ? {} : { input }),
+  })
 }
 
 /**
@@ -90,14 +121,16 @@ function manifest(env) {
 /** Creates the bench's namespace and fixtures and waits until they are Ready. */
 export async function createFixtures(env) {
   const namespace = `ktx-bench-${randomBytes(3).toString('hex')}`
-  await kubectl(env, ['create', 'namespace', namespace])
   const fixtures = {
     namespace,
     async close() {
-      await kubectl(env, ['delete', 'namespace', namespace, '--wait=true', '--timeout=120s'])
+      const args = ['delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', '--timeout=120s']
+      await kubectl(env, args, undefined, { cleanup: true })
     },
   }
   try {
+    // Inside the try: a create interrupted half-way may still have made the namespace.
+    await kubectl(env, ['create', 'namespace', namespace])
     await kubectl(env, ['-n', namespace, 'apply', '-f', '-'], JSON.stringify(manifest(env)))
     await kubectl(env, [
       '-n',

@@ -71,12 +71,14 @@ export async function startConnect(env, namespace, mode, nodeArgs = []) {
   return { ...session, mode, socks, http, dns, pod }
 }
 
-/** `ktx exchange <service> --expose <local>:<remote>`. */
-export async function startExchange(env, namespace, service, expose) {
-  const args = ['exchange', service, '-n', namespace, '-i', env.SHADOW_IMAGE, '--expose', expose]
-  const session = await startKtx(env, args, `ktx exchange ${service}`)
-  const pod = /shadow pod (\S+?)\)/.exec(session.output())?.[1]
-  return { ...session, pod, args }
+/**
+ * `ktx <exchange|mesh> <service> --expose <local>:<remote> [extra…]`, the commands that bring a
+ * Service's traffic to the laptop; `args` is its command line, as the report prints it.
+ */
+export async function startServiceSession(env, command, namespace, service, expose, extra = []) {
+  const args = [command, service, '-n', namespace, '-i', env.SHADOW_IMAGE, '--expose', expose, ...extra]
+  const session = await startKtx(env, args, `ktx ${command} ${service}`)
+  return { ...session, args }
 }
 
 /** Command line of the baseline, as the report prints it. */

@@ -7,17 +7,58 @@ import { readFileSync, readdirSync } from 'node:fs'
 
 const CLOCK_TICKS = 100 // USER_HZ on Linux
 
-/** Spawns `command`, keeping its output; `done` resolves with `{ code, signal, stdout, stderr }`. */
+// Every child still running. Each gets its own process group, so a Ctrl+C at the terminal reaches
+// the bench alone, which then stops them once, in order (see `interrupt`), instead of every
+// process at once (a second SIGINT would hurry a ktx session's teardown).
+const live = new Set()
+let interrupted = false
+
+/**
+ * The bench was interrupted (SIGINT/SIGTERM): sends SIGINT once to every child still running
+ * (ktx sessions then close as on Ctrl+C; measurements end), and from now on `start` refuses new
+ * processes except clean-up ones, so that the run unwinds through its normal clean-up.
+ * Returns false when already interrupted.
+ */
+export function interrupt() {
+  if (interrupted) return false
+  interrupted = true
+  for (const proc of live) signal(proc, 'SIGINT')
+  return true
+}
+
+export const isInterrupted = () => interrupted
+
+function signal(proc, name) {
+  if (proc.signalled) return
+  proc.signalled = name
+  proc.child.kill(name)
+}
+
+/**
+ * Spawns `command`, keeping its output; `done` resolves with `{ code, signal, stdout, stderr }`.
+ * `cleanup: true`: a clean-up step, started even after `interrupt()`; `lasting: true`: not
+ * stopped by `interrupt()` (the clean-up needs it: the delay proxy to the API server).
+ */
 export function start(command, args, options = {}) {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options })
+  const { cleanup = false, lasting = false, ...spawnOptions } = options
+  if (interrupted && !cleanup) throw new Error(`interrupted: not starting ${command}`)
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...spawnOptions })
   const out = { stdout: '', stderr: '' }
   child.stdout.on('data', (c) => (out.stdout += c))
   child.stderr.on('data', (c) => (out.stderr += c))
-  const done = new Promise((resolve, reject) => {
-    child.once('error', reject)
-    child.once('close', (code, signal) => resolve({ code, signal, ...out }))
+  const proc = { child, out, signalled: undefined }
+  if (!lasting) live.add(proc)
+  proc.done = new Promise((resolve, reject) => {
+    child.once('error', (error) => {
+      live.delete(proc)
+      reject(error)
+    })
+    child.once('close', (code, sig) => {
+      live.delete(proc)
+      resolve({ code, signal: sig, ...out })
+    })
   })
-  return { child, out, done }
+  return proc
 }
 
 /** Runs to completion; throws with its output when it exits non-zero. */
@@ -69,10 +110,13 @@ export function waitForOutput(proc, pattern, timeoutMs, what) {
   })
 }
 
-/** Signals the process and waits for it to exit (SIGKILL after `graceMs`). */
-export async function stop(proc, signal = 'SIGINT', graceMs = 15_000) {
+/**
+ * Signals the process (unless `interrupt` already did) and waits for it to exit (SIGKILL after
+ * `graceMs`).
+ */
+export async function stop(proc, name = 'SIGINT', graceMs = 15_000) {
   if (proc.child.exitCode !== null || proc.child.signalCode !== null) return proc.done
-  proc.child.kill(signal)
+  signal(proc, name)
   const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs)
   try {
     return await proc.done

@@ -16,9 +16,15 @@ if (!namespace || !image || !['socks', 'tun'].includes(mode) || !(rounds > 0)) {
   process.exit(2)
 }
 
+// The bench stops its children with SIGINT when it is interrupted: unwind the session in progress
+// (a connect being set up, or the one open) as a Ctrl+C would, then exit 130.
+const interrupted = new globalThis.AbortController()
+for (const name of ['SIGINT', 'SIGTERM']) process.once(name, () => interrupted.abort(new Error(name)))
+
 const result = { readyMs: [], closeMs: [], podReadyMs: [] }
 // Round 0 warms the process and is not reported.
 for (let r = 0; r <= rounds; r++) {
+  if (interrupted.signal.aborted) process.exit(130)
   let podStart = 0
   let podMs = 0
   const begin = performance.now()
@@ -26,6 +32,7 @@ for (let r = 0; r <= rounds; r++) {
     mode,
     image,
     kube: { namespace },
+    signal: interrupted.signal,
     ...(mode === 'tun' ? { tun: { tun2socks, device }, dns: { mode: 'localDNS' } } : {}),
     onEvent: (event) => {
       if (event.type === 'step.start' && event.step === 'shadow.create') podStart = performance.now()

@@ -1,7 +1,11 @@
-// DNS through ktx's local server (TUN mode, localDNS) with dnsperf: the rate it sustains and the
-// p99 of every answer, for a cached cluster name, uncached cluster names (a fresh NXDOMAIN name per
-// query, so each one crosses the tunnel to the cluster DNS), and an upstream name. The baseline is
-// the laptop's own resolver (dnsmasq) answering the upstream name straight, in the same run.
+// DNS through ktx's local server (TUN mode, localDNS) with dnsperf, for a cached cluster name,
+// uncached cluster names (a fresh NXDOMAIN name per query, so each one crosses the tunnel to the
+// cluster DNS), and an upstream name. Two kinds of arm:
+// - max rate: dnsperf sends as fast as answers come back (4 clients, 100 outstanding): the rate
+//   the server sustains; its p99 is mostly queueing on a saturated machine;
+// - paced (dnsperf -Q): a fixed offered rate, so p50/p99 are the answer time at that load.
+// The baseline is the laptop's own resolver (dnsmasq) answering the upstream name straight, at the
+// same rates, in the same run.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,8 +16,11 @@ import { percentile, summary } from '../lib/stats.mjs'
 const SECONDS = 4
 /** Uncached names are fewer: each crosses SSH and the cluster DNS, and NXDOMAIN is then cached. */
 const UNCACHED_NAMES = 3000
+/** Offered rates of the paced arms, queries per second. */
+export const PACED_RATES = [1000, 10_000]
 
-export function dnsperfArgs(server, file, clients) {
+/** dnsperf's arguments; `rate` (q/s) paces it with -Q, undefined sends at the maximum rate. */
+export function dnsperfArgs(server, file, clients, rate) {
   const [host, port] = server.split(':')
   return [
     '-s',
@@ -30,17 +37,18 @@ export function dnsperfArgs(server, file, clients) {
     '1',
     '-t',
     '2',
+    ...(rate === undefined ? [] : ['-Q', String(rate)]),
     '-v',
   ]
 }
 
 /** Runs dnsperf; returns q/s, answered count, lost, and the answer-time percentiles from -v. */
-async function dnsperf(server, names, clients) {
+async function dnsperf(server, names, clients, rate) {
   const dir = mkdtempSync(join(tmpdir(), 'ktx-bench-dns-'))
   try {
     const file = join(dir, 'names')
     writeFileSync(file, names.map((n) => `${n} A`).join('\n') + '\n')
-    const proc = start('dnsperf', dnsperfArgs(server, file, clients))
+    const proc = start('dnsperf', dnsperfArgs(server, file, clients, rate))
     const result = await proc.done
     if (result.code !== 0) throw new Error(`dnsperf exited ${result.code}: ${result.stderr}`)
     const qps = Number(/Queries per second:\s+([\d.]+)/.exec(result.stdout)?.[1])
@@ -56,52 +64,53 @@ async function dnsperf(server, names, clients) {
   }
 }
 
+const rateLabel = (rate) => (rate === undefined ? 'max rate' : `paced ${rate} q/s`)
+
 /** `server`: ktx's local DNS (`host:port`); `upstream`: the laptop's resolver. */
 export async function dns({ server, upstream, namespace, rounds }) {
   const cached = [`web.${namespace}.svc.cluster.local`]
   const upstreamName = ['www.public.test']
+  const uncached = (r) =>
+    Array.from({ length: UNCACHED_NAMES }, (_, i) => `u${r}x${i}.${namespace}.svc.cluster.local`)
+  const ktx = 'ktx local DNS'
+  const base = 'laptop resolver (dnsmasq) direct'
+  const rates = [undefined, ...PACED_RATES]
   const cases = [
-    { metric: 'cached cluster name', server, names: () => cached, clients: 4 },
-    {
-      metric: 'uncached cluster names (NXDOMAIN, each new)',
-      server,
-      names: (r) =>
-        Array.from({ length: UNCACHED_NAMES }, (_, i) => `u${r}x${i}.${namespace}.svc.cluster.local`),
-      clients: 4,
-    },
-    { metric: 'upstream name', server, names: () => upstreamName, clients: 4 },
+    // Each rate's baseline next to its ktx arm, so both see the same moment of the shared machine.
+    ...rates.flatMap((rate) => [
+      { name: 'upstream name', arm: base, server: upstream, names: () => upstreamName, rate },
+      { name: 'cached cluster name', arm: ktx, server, names: () => cached, rate },
+    ]),
+    { name: 'uncached cluster names (NXDOMAIN, each new)', arm: ktx, server, names: uncached },
+    { name: 'upstream name', arm: ktx, server, names: () => upstreamName },
   ]
-  const samples = {}
-  const add = (key, result) => {
-    samples[key] ??= { qps: [], p99: [], p50: [], lost: [] }
-    for (const field of ['qps', 'p99', 'p50', 'lost']) samples[key][field].push(result[field])
-  }
+  for (const c of cases) c.metric = `DNS ${c.name}, ${rateLabel(c.rate)}`
+  const fields = ['qps', 'p50', 'p99', 'lost']
+  const samples = new Map(cases.map((c) => [c, Object.fromEntries(fields.map((f) => [f, []]))]))
   // Warm the cache (and the tunnel) for the cached names before timing.
   await dnsperf(server, cached, 1)
   for (let r = 0; r < rounds; r++) {
-    add('baseline', await dnsperf(upstream, upstreamName, 4))
-    for (const c of cases) add(c.metric, await dnsperf(c.server, c.names(r), c.clients))
+    for (const c of cases) {
+      const result = await dnsperf(c.server, c.names(r), 4, c.rate)
+      for (const f of fields) samples.get(c)[f].push(result[f])
+    }
   }
   const rows = []
-  const armOf = (key) => (key === 'baseline' ? 'laptop resolver (dnsmasq) direct' : 'ktx local DNS')
-  for (const key of ['baseline', ...cases.map((c) => c.metric)]) {
-    const name = key === 'baseline' ? 'upstream name' : key
+  for (const c of cases) {
     for (const [field, unit, better] of [
       ['qps', 'q/s', 'higher'],
       ['p50', 'ms', 'lower'],
       ['p99', 'ms', 'lower'],
       ['lost', 'queries', 'lower'],
     ]) {
+      const label = field === 'qps' ? 'queries per second' : field
       rows.push({
-        metric: `DNS ${name}: ${field === 'qps' ? 'queries per second' : field}`,
-        arm: armOf(key),
+        metric: `${c.metric}: ${label}`,
+        arm: c.arm,
         unit,
         better,
-        stats: summary(samples[key][field]),
-        baseline: {
-          arm: armOf('baseline'),
-          metric: `DNS upstream name: ${field === 'qps' ? 'queries per second' : field}`,
-        },
+        stats: summary(samples.get(c)[field]),
+        baseline: { arm: base, metric: `DNS upstream name, ${rateLabel(c.rate)}: ${label}` },
       })
     }
   }
