@@ -30,6 +30,7 @@ export default tseslint.config(
             'packages/*/scripts/*.mjs',
             'packages/cli/bin/*.js',
             'test/e2e/fixtures/*.mjs',
+            'test/integration/fixtures/*.mjs',
             'test/soak/*.mjs',
             'bench/*.mjs',
             'bench/*/*.mjs',
