@@ -9,6 +9,7 @@ export default tseslint.config(
   {
     ignores: [
       '**/dist/**',
+      'packages/cli/bundle/**',
       '**/node_modules/**',
       'test/.cluster/**',
       'test/cluster/**',

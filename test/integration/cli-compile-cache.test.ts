@@ -17,7 +17,7 @@ const run = promisify(execFile)
 const work = mkdtempSync(join(tmpdir(), 'ktx-compile-cache-'))
 
 function ktx(args: readonly string[], cacheHome: string) {
-  const env = { ...process.env, HOME: join(work, 'home'), XDG_CACHE_HOME: cacheHome }
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(work, 'home'), XDG_CACHE_HOME: cacheHome }
   delete env.NODE_COMPILE_CACHE
   delete env.NODE_DISABLE_COMPILE_CACHE
   return run(process.execPath, [KTX_BIN, ...args], { env })
