@@ -9,6 +9,7 @@ export default tseslint.config(
   {
     ignores: [
       '**/dist/**',
+      'packages/cli/bundle/**',
       '**/node_modules/**',
       'test/.cluster/**',
       'test/cluster/**',
@@ -30,6 +31,7 @@ export default tseslint.config(
             'packages/*/scripts/*.mjs',
             'packages/cli/bin/*.js',
             'test/e2e/fixtures/*.mjs',
+            'test/integration/fixtures/*.mjs',
             'test/soak/*.mjs',
             'bench/*.mjs',
             'bench/*/*.mjs',

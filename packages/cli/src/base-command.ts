@@ -1,14 +1,8 @@
 import { join } from 'node:path'
 
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
-import {
-  type LocalSessionFile,
-  type Logger,
-  type Session,
-  type SessionEvent,
-  messageOf,
-  trackLocalSession,
-} from '@ktx/core'
+import type { LocalSessionFile, Logger, Session, SessionEvent } from '@ktx/core'
+import { messageOf, trackLocalSession } from '@ktx/core/local'
 
 import { type LogFile, openLogFile, stderrLogger, teeLogger } from './logger.js'
 import { Interrupted, describeError } from './render/error.js'

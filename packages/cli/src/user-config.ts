@@ -4,7 +4,13 @@
  * applied flags and their `KTX_*` variables, so what is still unset falls to the file, then to
  * core's default: flag > env > file > default.
  */
-import { SETTING_KEYS, type UserConfig, defaultStateDir, readUserConfig, userConfigPath } from '@ktx/core'
+import {
+  SETTING_KEYS,
+  type UserConfig,
+  defaultStateDir,
+  readUserConfig,
+  userConfigPath,
+} from '@ktx/core/local'
 
 /** This process's settings file path. */
 export function configPath(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,4 +1,4 @@
-import { clusterStatus, localStatus } from '@ktx/core'
+import { localStatus } from '@ktx/core/local'
 
 import { KtxCommand } from '../base-command.js'
 import { statusFlags, toClusterStatusOptions } from '../flags/status.js'
@@ -21,6 +21,8 @@ export default class Status extends KtxCommand {
     const { flags } = await this.parse(Status)
     const { signal } = this.runtime(flags.debug)
     if (flags.cluster) {
+      // Only --cluster needs the Kubernetes client; plain `ktx status` stays light (see @ktx/core/local).
+      const { clusterStatus } = await import('@ktx/core')
       const report = await clusterStatus({ ...toClusterStatusOptions(flags), signal })
       this.result(report, renderClusterStatus(report))
       return

@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core'
-import { SETTING_KEYS } from '@ktx/core'
+import { SETTING_KEYS } from '@ktx/core/local'
 
 /** The setting name argument of `ktx config get/set/unset`. */
 export const settingArg = Args.string({

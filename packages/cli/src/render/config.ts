@@ -1,4 +1,4 @@
-import { type ResolvedSetting, SETTINGS } from '@ktx/core'
+import { type ResolvedSetting, SETTINGS } from '@ktx/core/local'
 
 const FROM = { flag: 'flag', env: 'environment', file: 'config file', default: 'default' } as const
 

@@ -1,5 +1,5 @@
 import { Errors } from '@oclif/core'
-import { exitCodeFor, isKtxError, messageOf } from '@ktx/core'
+import { exitCodeFor, isKtxError, messageOf } from '@ktx/core/local'
 
 /** Exit code for an interrupted run (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130

@@ -1,4 +1,5 @@
-import { type SessionEvent, type StepId, messageOf } from '@ktx/core'
+import type { SessionEvent, StepId } from '@ktx/core'
+import { messageOf } from '@ktx/core/local'
 
 import { formatLabels } from './format.js'
 

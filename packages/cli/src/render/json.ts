@@ -1,4 +1,5 @@
-import { type Session, isKtxError, messageOf } from '@ktx/core'
+import type { Session } from '@ktx/core'
+import { isKtxError, messageOf } from '@ktx/core/local'
 import { type Cidr, formatCidr } from '@ktx/core/net'
 
 import type { ErrorReport } from './error.js'

@@ -1,4 +1,4 @@
-import { messageOf } from '@ktx/core'
+import { messageOf } from '@ktx/core/local'
 
 import { boxSummary } from './box.js'
 import { type ErrorReport, renderError } from './error.js'

@@ -1,4 +1,4 @@
-import { resolveSetting } from '@ktx/core'
+import { resolveSetting } from '@ktx/core/local'
 
 import { KtxCommand } from '../../base-command.js'
 import { settingArg } from '../../flags/config.js'

@@ -1,4 +1,4 @@
-import { SETTING_KEYS, resolveSetting } from '@ktx/core'
+import { SETTING_KEYS, resolveSetting } from '@ktx/core/local'
 
 import { KtxCommand } from '../../base-command.js'
 import { renderConfigList } from '../../render/config.js'

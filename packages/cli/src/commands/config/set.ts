@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core'
-import { checkSetting, updateUserConfig } from '@ktx/core'
+import { checkSetting, updateUserConfig } from '@ktx/core/local'
 
 import { KtxCommand } from '../../base-command.js'
 import { settingArg } from '../../flags/config.js'

@@ -1,4 +1,4 @@
-import { checkSetting, updateUserConfig } from '@ktx/core'
+import { checkSetting, updateUserConfig } from '@ktx/core/local'
 
 import { KtxCommand } from '../../base-command.js'
 import { settingArg } from '../../flags/config.js'
