@@ -25,6 +25,7 @@ async function clusterPids() {
 const NAMES = {
   pf: 'kubectl port-forward',
   socks: 'ktx socks',
+  socksSsh: 'ktx socks --dataPath ssh (every connection an SSH channel)',
   tun: 'ktx tun',
   ws: "ktx's port-forward code, no SSH (one WebSocket per connection)",
 }
@@ -45,6 +46,13 @@ export async function dataPath({ env, namespace, webIP, only, rounds, commands, 
     cleanups.push(() => socks.close())
     const tun = await startConnect(env, namespace, 'tun', profile)
     cleanups.push(() => tun.close())
+    // The data path before the direct one, side by side with it where it differs most.
+    const socksSsh =
+      only.has('bulk') || only.has('new-connection')
+        ? await startConnect(env, namespace, 'socks', profile, ['--dataPath', 'ssh'])
+        : undefined
+    if (socksSsh) cleanups.push(() => socksSsh.close())
+    const socksSshAddress = socksSsh?.socks.split(':')
     const pf = await startPortForward(env, namespace, 'web', [8080, 8081])
     cleanups.push(() => pf.close())
     commands.baseline = `kubectl ${portForwardArgs(env, namespace, 'web', [8080, 8081]).join(' ')}`
@@ -82,6 +90,12 @@ export async function dataPath({ env, namespace, webIP, only, rounds, commands, 
               socks: { host: socksHost, port: Number(socksPort) },
             },
             { name: NAMES.tun, host: webIP, port: 8080 },
+            {
+              name: NAMES.socksSsh,
+              host: webIP,
+              port: 8080,
+              socks: { host: socksSshAddress[0], port: Number(socksSshAddress[1]) },
+            },
           ],
         }),
       )
@@ -142,6 +156,13 @@ export async function dataPath({ env, namespace, webIP, only, rounds, commands, 
               proxyArgs: [],
               pid: tun.pid,
               podPids: podPids(await podUid(env, namespace, tun.pod)),
+            },
+            {
+              name: NAMES.socksSsh,
+              url: `http://${webIP}:8081/big.bin`,
+              proxyArgs: ['--socks5-hostname', socksSsh.socks],
+              pid: socksSsh.pid,
+              podPids: podPids(await podUid(env, namespace, socksSsh.pod)),
             },
             {
               name: NAMES.ws,

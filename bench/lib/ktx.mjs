@@ -14,14 +14,31 @@ export const KTX_BIN = fileURLToPath(new URL('../../packages/cli/bin/run.js', im
 export const BENCH_TUN = 'ktxbench0'
 const READY_MS = 120_000
 
+// One compile cache for the whole run, as a user's ~/.cache/ktx is after the first ktx command:
+// each session still gets its own HOME, but only the first start compiles the CLI.
+let compileCache
+function sharedCacheHome() {
+  if (compileCache === undefined) {
+    compileCache = mkdtempSync(join(tmpdir(), 'ktx-bench-cache-'))
+    process.once('exit', () => rmSync(compileCache, { recursive: true, force: true }))
+  }
+  return compileCache
+}
+
 function ktxEnv(env, home) {
-  return { ...process.env, HOME: home, KUBECONFIG: env.KUBECONFIG_LAPTOP, KTX_TUN2SOCKS: env.TUN2SOCKS }
+  return {
+    ...process.env,
+    HOME: home,
+    XDG_CACHE_HOME: sharedCacheHome(),
+    KUBECONFIG: env.KUBECONFIG_LAPTOP,
+    KTX_TUN2SOCKS: env.TUN2SOCKS,
+  }
 }
 
 /** Command line of `ktx connect` in `mode`, as the report prints it. */
-export function connectArgs(env, namespace, mode) {
+export function connectArgs(env, namespace, mode, extra = []) {
   const tun = mode === 'tun' ? ['--tunName', BENCH_TUN] : []
-  return ['connect', '--mode', mode, '-n', namespace, '-i', env.SHADOW_IMAGE, ...tun]
+  return ['connect', '--mode', mode, '-n', namespace, '-i', env.SHADOW_IMAGE, ...tun, ...extra]
 }
 
 /** Starts `ktx <args>` and resolves once it printed `Press Ctrl+C`; `readyMs` counts from spawn. */
@@ -52,11 +69,11 @@ async function startKtx(env, args, what, nodeArgs = []) {
 }
 
 /** A `ktx connect` session; `socks`/`http` are `host:port`, `dns` the local DNS server (tun). */
-export async function startConnect(env, namespace, mode, nodeArgs = []) {
+export async function startConnect(env, namespace, mode, nodeArgs = [], extra = []) {
   const session = await startKtx(
     env,
-    connectArgs(env, namespace, mode),
-    `ktx connect --mode ${mode}`,
+    connectArgs(env, namespace, mode, extra),
+    ['ktx connect --mode', mode, ...extra].join(' '),
     nodeArgs,
   )
   const text = session.output()

@@ -124,29 +124,25 @@ async function httpConnect(proxyPort: number, port: number): Promise<Socket> {
   return socket
 }
 
+// A half-open client socket through a SOCKS5 proxy on `proxyPort` to `server`.
+async function viaSocks(proxyPort: number): Promise<Socket> {
+  const socket = await socks5Connect({
+    proxyHost: '127.0.0.1',
+    proxyPort,
+    host: '127.0.0.1',
+    port: server.port,
+  })
+  socket.allowHalfOpen = true
+  return socket
+}
+
 // The paths, each a way to open a client socket that ends at `server`.
 const paths: Record<string, () => Promise<Socket>> = {
-  socks5: async () => {
-    const socket = await socks5Connect({
-      proxyHost: '127.0.0.1',
-      proxyPort: socks.port,
-      host: '127.0.0.1',
-      port: server.port,
-    })
-    socket.allowHalfOpen = true
-    return socket
-  },
+  socks5: () => viaSocks(socks.port),
   'socks5 over the direct data path': async () => {
     // A dial without a spare would go over SSH; this path is about the direct one.
     await vi.waitFor(() => expect(direct.idle).toBeGreaterThan(0), { timeout: 5_000 })
-    const socket = await socks5Connect({
-      proxyHost: '127.0.0.1',
-      proxyPort: directSocks.port,
-      host: '127.0.0.1',
-      port: server.port,
-    })
-    socket.allowHalfOpen = true
-    return socket
+    return viaSocks(directSocks.port)
   },
   'http CONNECT': () => httpConnect(proxy.port, server.port),
   'reverse forward (cluster caller to this machine)': () => connectTo(reverse.remotePort),

@@ -75,20 +75,8 @@ export {
   imageRefFor,
   pushShadowImage,
 } from './modes/image.js'
-export {
-  type ResolvedSetting,
-  SETTINGS,
-  SETTING_KEYS,
-  type SettingKey,
-  type SettingSource,
-  type UserConfig,
-  checkSetting,
-  isSettingKey,
-  readUserConfig,
-  resolveSetting,
-  updateUserConfig,
-  userConfigPath,
-} from './host/user-config.js'
+// Everything that needs no cluster, also importable alone as `@ktx/core/local`.
+export * from './local.js'
 export { PUSH_TOOLS, type PushTool, type ToolProbe } from './image/push-tools.js'
 export { type ImageRuntime, shadowImageRuntime } from './image/runtime.js'
 export { type SshCryptoChoice } from './image/ssh-crypto.js'

@@ -65,7 +65,7 @@ const SESSION: readonly RbacRule[] = [
     apiGroup: '',
     resource: 'pods/portforward',
     verbs: ['create', 'get'],
-    why: "the port-forward to the agent's SSH port: a WebSocket upgrade (a GET), which v1.33 authorizes as get; create is what kubectl's SPDY port-forward needs and what an API server may check instead",
+    why: "the port-forwards to the agent (its SSH port, and one per connection to its direct-path port): WebSocket upgrades (GETs), which v1.33 authorizes as get; create is what kubectl's SPDY port-forward needs and what an API server may check instead",
   },
 ]
 
