@@ -133,21 +133,21 @@ export async function openDirectPath(
 ): Promise<DirectDialer | undefined> {
   if (!plan.directPath) return undefined
   const direct = createDirectDialer({
+    // Not `signal`: that one bounds this set-up (a rebuild's ends with its budget), while the
+    // port-forwards are opened for as long as the link lives; close() ends them.
     open: () =>
-      openPortForward(plan.kube, {
-        pod,
-        port: AGENT_DIRECT_PORT,
-        timeoutMs: plan.timeouts.portForwardMs,
-        signal,
-      }),
+      openPortForward(plan.kube, { pod, port: AGENT_DIRECT_PORT, timeoutMs: plan.timeouts.portForwardMs }),
     sign: sessionSigner(plan.keys.privateKey),
     fallback: ssh,
     spare: DIRECT_SPARES,
     handshakeTimeoutMs: plan.timeouts.sshHandshakeMs,
     log: plan.log.child({ component: 'direct' }),
   })
+  const abandoned = new Promise<never>((_resolve, reject) => {
+    signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true })
+  })
   try {
-    await direct.proven
+    await Promise.race([direct.proven, abandoned])
     plan.log.info('Direct data path ready', { pod })
     return direct
   } catch (error) {
