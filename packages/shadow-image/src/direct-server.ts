@@ -51,6 +51,11 @@ export function createDirectServer(
         }
         connectTarget(request.host, request.port, log, track).then(
           (target) => {
+            // ktx gave up while the target was connecting: nothing would ever close the target.
+            if (socket.destroyed) {
+              target.destroy()
+              return
+            }
             socket.write(encodeReply({ ok: true }))
             join(new FramedStream(socket, rest), target)
           },

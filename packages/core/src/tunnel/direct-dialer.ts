@@ -5,7 +5,14 @@ import { messageOf } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { DialError, type Dialer } from './dialer.js'
 import { FramedStream } from './direct-framing.js'
-import { encodeRequest, parseHello, parseReply, readPrefix, signedPayload } from './direct-protocol.js'
+import {
+  type DirectReply,
+  encodeRequest,
+  parseHello,
+  parseReply,
+  readPrefix,
+  signedPayload,
+} from './direct-protocol.js'
 
 /** Options of {@link createDirectDialer}. */
 export interface DirectDialerOptions {
@@ -63,6 +70,8 @@ interface Spare {
 export function createDirectDialer(options: DirectDialerOptions): DirectDialer {
   const spares: Spare[] = []
   const active = new Set<Duplex>()
+  // Taken from the spares, request sent, reply not yet in: close() must cut these too.
+  const asking = new Set<Duplex>()
   let opening = 0
   const dials = { direct: 0, fallback: 0 }
   const viaFallback = (host: string, port: number): Promise<Duplex> => {
@@ -77,6 +86,11 @@ export function createDirectDialer(options: DirectDialerOptions): DirectDialer {
 
   const greet = async (): Promise<Spare> => {
     const transport = await options.open()
+    // For the transport's whole life: a port-forward errors (the pod went away) while it waits as
+    // a spare or between handshake steps, and an 'error' without a listener would end the process.
+    transport.on('error', (error) => {
+      options.log.debug('Direct path transport error', { error: error.message })
+    })
     try {
       // The agent says nothing more until asked, so nothing follows the hello.
       const { value: nonce } = await readPrefix(transport, parseHello, options.handshakeTimeoutMs)
@@ -109,7 +123,10 @@ export function createDirectDialer(options: DirectDialerOptions): DirectDialer {
       drop(spare.transport)
     }
     dropOnClose.set(spare.transport, onClose)
+    // A paused stream whose far side ended emits neither 'end' nor 'close'; a port-forward that
+    // the server closed ends its writable side, which 'finish' shows.
     spare.transport.once('close', onClose)
+    spare.transport.once('finish', onClose)
   }
   const refill = (): void => {
     if (closed || refillTimer !== undefined || spares.length + opening >= options.spare) return
@@ -137,11 +154,19 @@ export function createDirectDialer(options: DirectDialerOptions): DirectDialer {
     )
   }
   const take = (): Spare | undefined => {
-    const spare = spares.shift()
+    let spare = spares.shift()
+    // One that died unnoticed is dropped, not handed out.
+    while (spare !== undefined && (spare.transport.destroyed || spare.transport.writableEnded)) {
+      drop(spare.transport)
+      spare = spares.shift()
+    }
     if (spare !== undefined) {
       clearTimeout(spare.timer)
       const onClose = dropOnClose.get(spare.transport)
-      if (onClose) spare.transport.off('close', onClose)
+      if (onClose) {
+        spare.transport.off('close', onClose)
+        spare.transport.off('finish', onClose)
+      }
       dropOnClose.delete(spare.transport)
     }
     refill()
@@ -150,14 +175,24 @@ export function createDirectDialer(options: DirectDialerOptions): DirectDialer {
 
   const request = async (spare: Spare, host: string, port: number): Promise<Duplex> => {
     const { transport, nonce } = spare
-    const signature = options.sign(signedPayload(nonce, host, port))
-    transport.write(encodeRequest({ signature, host, port }))
-    const { value: reply, rest } = await readPrefix(transport, parseReply, options.handshakeTimeoutMs).catch(
-      (error: unknown) => {
-        transport.destroy()
-        throw error
-      },
-    )
+    asking.add(transport)
+    let answer: Awaited<ReturnType<typeof readPrefix<DirectReply>>>
+    try {
+      transport.write(
+        encodeRequest({ signature: options.sign(signedPayload(nonce, host, port)), host, port }),
+      )
+      answer = await readPrefix(transport, parseReply, options.handshakeTimeoutMs)
+    } catch (error) {
+      transport.destroy()
+      throw error
+    } finally {
+      asking.delete(transport)
+    }
+    const { value: reply, rest } = answer
+    if (closed) {
+      transport.destroy()
+      throw new DialError(`${host}:${port}: the direct path closed while connecting`, 'ENOTCONN')
+    }
     if (!reply.ok) {
       transport.destroy()
       throw new DialError(`${host}:${port}: ${reply.description}`, errorCodeOfOpenFailure(reply.description))
@@ -205,6 +240,7 @@ export function createDirectDialer(options: DirectDialerOptions): DirectDialer {
         clearTimeout(spare.timer)
         spare.transport.destroy()
       }
+      for (const transport of asking) transport.destroy()
       for (const stream of active) stream.destroy()
     },
   }

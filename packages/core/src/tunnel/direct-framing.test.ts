@@ -1,31 +1,11 @@
-import { Duplex } from 'node:stream'
+import type { Duplex } from 'node:stream'
 
 import { describe, expect, it } from 'vitest'
 
+import { streamPair } from '../testing/stream-pair.js'
 import { FramedStream } from './direct-framing.js'
 
-// Two connected in-memory ends; what one writes reaches the other in chunks of `chunk` bytes, so
-// frame headers arrive split.
-function pair(chunk: number): [Duplex, Duplex] {
-  const end = (peer: () => Duplex): Duplex =>
-    new Duplex({
-      read: () => undefined,
-      write(data: Buffer, _encoding, callback) {
-        for (let i = 0; i < data.length; i += chunk) peer().push(data.subarray(i, i + chunk))
-        callback()
-      },
-      final(callback) {
-        peer().push(null)
-        callback()
-      },
-    })
-  const ends: Duplex[] = []
-  ends.push(
-    end(() => ends[1]!),
-    end(() => ends[0]!),
-  )
-  return [ends[0]!, ends[1]!]
-}
+const pair = streamPair
 
 async function readAll(stream: Duplex): Promise<string> {
   let text = ''

@@ -37,6 +37,8 @@ export class FramedStream extends Duplex {
       this.#finishIfDone()
     })
     if (leftover !== undefined && leftover.length > 0) this.#parse(leftover)
+    // Its 'close' already happened (the far side left during the handshake): nothing will come.
+    if (inner.destroyed) process.nextTick(() => this.destroy())
   }
 
   #parse(chunk: Buffer): void {

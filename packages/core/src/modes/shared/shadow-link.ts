@@ -143,17 +143,20 @@ export async function openDirectPath(
     handshakeTimeoutMs: plan.timeouts.sshHandshakeMs,
     log: plan.log.child({ component: 'direct' }),
   })
+  let onAbort = (): void => undefined
   const abandoned = new Promise<never>((_resolve, reject) => {
-    signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true })
+    onAbort = () => reject(signal.reason as Error)
+    signal.addEventListener('abort', onAbort, { once: true })
   })
   try {
-    await Promise.race([direct.proven, abandoned])
+    await Promise.race([direct.proven, abandoned]).finally(() => signal.removeEventListener('abort', onAbort))
     plan.log.info('Direct data path ready', { pod })
     return direct
   } catch (error) {
     direct.close()
     if (signal.aborted) throw error
-    plan.log.warn('The shadow agent has no direct data path; every connection goes over SSH', {
+    // Until the next rebuild: an older agent has no direct port, or its first greeting failed.
+    plan.log.warn('No direct data path to the shadow agent; every connection goes over SSH', {
       pod,
       error: messageOf(error),
     })
